@@ -1,0 +1,314 @@
+//! The bundle store: one portable, content-addressed directory (bundle-format.md).
+
+pub mod ingest;
+pub mod layout;
+pub mod lock;
+pub mod oci;
+pub mod refs;
+
+use crate::digest::Digest;
+use crate::error::{Error, IoContext, Result};
+use layout::{Layout, RefKey};
+use refs::RefRecord;
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use ingest::{sync_dir, BlobWriter, Ingested};
+
+/// The bundle format version this nora writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Contents of `nora-bundle.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    /// Bundle format version.
+    pub format: u32,
+    /// Random id of this bundle (32 hex digits), fixed at `init`.
+    pub id: String,
+    /// When the bundle was created.
+    pub created: String,
+}
+
+/// An open bundle directory.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    layout: Layout,
+    header: Header,
+}
+
+const DIRS: [&str; 5] = ["blobs/sha256", "refs", "tmp", "staging", "journal"];
+
+impl Bundle {
+    /// Creates a bundle in `dir` (made if absent; must be empty or already a bundle).
+    /// Returns the bundle and whether it was newly created.
+    pub fn init(dir: &Path) -> Result<(Bundle, bool)> {
+        let layout = Layout::new(dir);
+        if layout.header().exists() {
+            return Ok((Bundle::open(dir)?, false));
+        }
+        if dir.exists() {
+            let mut entries = fs::read_dir(dir).at("read directory", dir)?;
+            if entries.next().is_some() {
+                return Err(Error::Other(format!(
+                    "{} exists and is not empty; nora init needs an empty or new directory",
+                    dir.display()
+                )));
+            }
+        }
+        for d in DIRS {
+            let p = dir.join(d);
+            fs::create_dir_all(&p).at("create directory", &p)?;
+        }
+        let header = Header {
+            format: FORMAT_VERSION,
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            created: refs::now_rfc3339(),
+        };
+        write_atomic(
+            &dir.join(layout::OCI_LAYOUT),
+            b"{\"imageLayoutVersion\":\"1.0.0\"}\n",
+            &dir.join("tmp"),
+        )?;
+        write_atomic(
+            &dir.join(layout::OCI_INDEX),
+            b"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}\n",
+            &dir.join("tmp"),
+        )?;
+        let text = toml::to_string(&header).map_err(|e| Error::Other(e.to_string()))?;
+        // the header goes last: a directory without it is not yet a bundle
+        write_atomic(&layout.header(), text.as_bytes(), &dir.join("tmp"))?;
+        sync_dir(dir)?;
+        Ok((Bundle { layout, header }, true))
+    }
+
+    /// Opens an existing bundle, refusing other directories and newer formats.
+    pub fn open(dir: &Path) -> Result<Bundle> {
+        let layout = Layout::new(dir);
+        let hp = layout.header();
+        let text = match fs::read_to_string(&hp) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotABundle(dir.to_path_buf()))
+            }
+            Err(e) => return Err(e).at("read", hp),
+        };
+        let header: Header = toml::from_str(&text).map_err(|e| Error::Other(format!(
+            "{}: not a valid bundle header: {e}",
+            hp.display()
+        )))?;
+        if header.format > FORMAT_VERSION {
+            return Err(Error::BundleTooNew {
+                path: dir.to_path_buf(),
+                found: header.format,
+                supported: FORMAT_VERSION,
+            });
+        }
+        for d in DIRS {
+            let p = dir.join(d);
+            if !p.is_dir() {
+                fs::create_dir_all(&p).at("create directory", &p)?;
+            }
+        }
+        Ok(Bundle { layout, header })
+    }
+
+    /// Path helpers.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// The bundle directory.
+    pub fn root(&self) -> &Path {
+        self.layout.root()
+    }
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The bundle id.
+    pub fn id(&self) -> &str {
+        &self.header.id
+    }
+
+    /// Waits for the writers' shared lock.
+    pub fn lock_shared(&self) -> Result<lock::LockGuard> {
+        lock::shared(&self.layout.lock_file(layout::LOCK))
+    }
+    /// Waits for the exclusive lock.
+    pub fn lock_exclusive(&self) -> Result<lock::LockGuard> {
+        lock::exclusive(&self.layout.lock_file(layout::LOCK))
+    }
+
+    /// True when the blob is present.
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        self.layout.blob(d).is_file()
+    }
+    /// Path of a blob.
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        self.layout.blob(d)
+    }
+    /// Opens a blob for reading.
+    pub fn open_blob(&self, d: &Digest) -> Result<fs::File> {
+        let p = self.layout.blob(d);
+        fs::File::open(&p).at("open blob", p)
+    }
+    /// Reads a (small) blob whole.
+    pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>> {
+        let p = self.layout.blob(d);
+        fs::read(&p).at("read blob", p)
+    }
+
+    /// Reads the record at `key`, if any.
+    pub fn read_ref(&self, key: &RefKey) -> Result<Option<RefRecord>> {
+        let p = self.layout.ref_file(key);
+        match fs::read(&p) {
+            Ok(b) => Ok(Some(RefRecord::from_bytes(key, &b)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).at("read ref", p),
+        }
+    }
+
+    /// Writes a record atomically; every blob it names must already be present.
+    pub fn write_ref(&self, rec: &RefRecord) -> Result<RefKey> {
+        let key = rec.body.key()?;
+        for b in rec.body.blobs() {
+            if !self.has_blob(&b) {
+                return Err(Error::BadRef {
+                    key: key.to_string(),
+                    reason: format!("blob {b} is not in the bundle; refs are written only after their blobs"),
+                });
+            }
+        }
+        let p = self.layout.ref_file(&key);
+        let parent = p.parent().expect("ref files live under refs/");
+        fs::create_dir_all(parent).at("create directory", parent)?;
+        write_atomic(&p, &rec.to_bytes(), &self.layout.tmp_dir())?;
+        sync_dir(parent)?;
+        Ok(key)
+    }
+
+    /// Removes the record at `key`; returns whether it existed.
+    pub fn remove_ref(&self, key: &RefKey) -> Result<bool> {
+        let p = self.layout.ref_file(key);
+        match fs::remove_file(&p) {
+            Ok(()) => {
+                if let Some(parent) = p.parent() {
+                    sync_dir(parent)?;
+                    remove_empty_dirs(parent, &self.layout.refs_dir());
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e).at("remove ref", p),
+        }
+    }
+
+    /// Every ref in the bundle, sorted by key. Unreadable records are reported as errors.
+    pub fn list_refs(&self) -> Result<Vec<(RefKey, Result<RefRecord>)>> {
+        let root = self.layout.refs_dir();
+        let mut out = Vec::new();
+        for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::Other(format!("walk {}: {e}", root.display())))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(self.root()).expect("under root");
+            let bytes = fs::read(entry.path()).at("read ref", entry.path())?;
+            match serde_json::from_slice::<RefRecord>(&bytes) {
+                Ok(rec) => match rec.body.key() {
+                    Ok(k) if k.rel_path() == rel => out.push((k, Ok(rec))),
+                    Ok(k) => out.push((
+                        k.clone(),
+                        Err(Error::BadRef {
+                            key: rel.display().to_string(),
+                            reason: format!("record names {k}, which belongs at {}", k.rel_path().display()),
+                        }),
+                    )),
+                    Err(e) => out.push((path_key(rel), Err(e))),
+                },
+                Err(e) => out.push((
+                    path_key(rel),
+                    Err(Error::BadRef {
+                        key: rel.display().to_string(),
+                        reason: format!("not a valid ref record: {e}"),
+                    }),
+                )),
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Every readable ref, sorted by key.
+    pub fn refs(&self) -> Result<Vec<(RefKey, RefRecord)>> {
+        Ok(self
+            .list_refs()?
+            .into_iter()
+            .filter_map(|(k, r)| r.ok().map(|r| (k, r)))
+            .collect())
+    }
+
+    /// Every blob digest present in `blobs/sha256/`, sorted; names that are not digests are skipped.
+    pub fn blobs(&self) -> Result<Vec<Digest>> {
+        let dir = self.layout.blob_dir();
+        let mut out = Vec::new();
+        for e in fs::read_dir(&dir).at("read directory", &dir)? {
+            let e = e.at("read directory", &dir)?;
+            if let Some(name) = e.file_name().to_str() {
+                if let Ok(d) = Digest::from_hex(name) {
+                    out.push(d);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Appends one JSON line to `journal/<name>`.
+    pub fn journal(&self, name: &str, line: &serde_json::Value) -> Result<()> {
+        let p = self.layout.journal_dir().join(name);
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+            .at("open journal", &p)?;
+        let mut s = serde_json::to_vec(line).expect("json");
+        s.push(b'\n');
+        f.write_all(&s).at("append to journal", &p)?;
+        f.sync_data().at("fsync", &p)
+    }
+}
+
+fn path_key(rel: &Path) -> RefKey {
+    RefKey::new(rel.components().skip(1).map(|c| c.as_os_str().to_string_lossy().into_owned()))
+        .unwrap_or_else(|_| RefKey::new(["?", "?"]).expect("static key"))
+}
+
+fn remove_empty_dirs(mut dir: &Path, stop: &Path) {
+    while dir != stop && dir.starts_with(stop) {
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+        match dir.parent() {
+            Some(p) => dir = p,
+            None => break,
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temp file in `tmp_dir`, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8], tmp_dir: &Path) -> Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix("write-")
+        .tempfile_in(tmp_dir)
+        .at("create temp file in", tmp_dir)?;
+    tmp.write_all(bytes).at("write", tmp.path())?;
+    tmp.as_file().sync_all().at("fsync", tmp.path())?;
+    tmp.persist(path).map_err(|e| Error::Io {
+        action: "rename into",
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
+}

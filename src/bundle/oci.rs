@@ -1,0 +1,67 @@
+//! The OCI manifest graph: which blobs a manifest or index points at.
+
+use crate::digest::Digest;
+use serde::Deserialize;
+
+/// OCI image index media type.
+pub const INDEX_V1: &str = "application/vnd.oci.image.index.v1+json";
+/// OCI image manifest media type.
+pub const MANIFEST_V1: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Docker manifest list media type.
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// Docker schema 2 manifest media type.
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+#[derive(Deserialize)]
+struct Descriptor {
+    digest: String,
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AnyManifest {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    config: Option<Descriptor>,
+    #[serde(default)]
+    layers: Vec<Descriptor>,
+    #[serde(default)]
+    manifests: Vec<Descriptor>,
+    #[serde(default)]
+    blobs: Vec<Descriptor>,
+}
+
+/// A child of a manifest: its digest and whether it is itself a manifest or index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    /// The child's digest.
+    pub digest: Digest,
+    /// True for entries of an index (manifests), false for configs and layers.
+    pub is_manifest: bool,
+}
+
+/// Parses a manifest or index and lists the blobs it points at, or explains why it cannot.
+pub fn children(bytes: &[u8]) -> Result<Vec<Child>, String> {
+    let m: AnyManifest = serde_json::from_slice(bytes).map_err(|e| format!("not a JSON manifest: {e}"))?;
+    let mut out = Vec::new();
+    let parse = |d: &Descriptor| d.digest.parse::<Digest>().map_err(|e| e.to_string());
+    if let Some(c) = &m.config {
+        out.push(Child { digest: parse(c)?, is_manifest: false });
+    }
+    for l in m.layers.iter().chain(m.blobs.iter()) {
+        out.push(Child { digest: parse(l)?, is_manifest: false });
+    }
+    for l in &m.manifests {
+        out.push(Child { digest: parse(l)?, is_manifest: true });
+    }
+    let _ = m.media_type;
+    let _ = m.manifests.iter().map(|d| &d.media_type).count();
+    Ok(out)
+}
+
+/// True when a media type names a manifest or index (whose children must be followed).
+pub fn is_manifest_type(media_type: &str) -> bool {
+    matches!(media_type, INDEX_V1 | MANIFEST_V1 | DOCKER_LIST | DOCKER_MANIFEST)
+}

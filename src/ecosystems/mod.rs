@@ -1,0 +1,159 @@
+//! Importers for `nora add`: each reads one local artifact of its ecosystem, validates it
+//! completely before anything is stored, ingests its blobs, and returns the ref records
+//! to write. No network.
+
+pub mod cargo;
+pub mod go;
+pub mod maven;
+pub mod npm;
+pub mod oci;
+pub mod pypi;
+pub mod raw;
+
+use crate::bundle::layout::RefKey;
+use crate::bundle::refs::{RefBody, RefRecord};
+use crate::bundle::Bundle;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The seven ecosystems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    /// OCI / Docker images.
+    Oci,
+    /// npm packages.
+    Npm,
+    /// PyPI distributions.
+    Pypi,
+    /// Cargo crates.
+    Cargo,
+    /// Go modules.
+    Go,
+    /// Maven files.
+    Maven,
+    /// Raw files.
+    Raw,
+}
+
+impl Ecosystem {
+    /// The name used in ref keys and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Oci => "oci",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Go => "go",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Raw => "raw",
+        }
+    }
+}
+
+/// Options of `nora add` that some importers use.
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// OCI: repository (and optional `:tag`) for images whose layout names no repository.
+    pub name: Option<String>,
+    /// Go: module path, when not read from the zip.
+    pub module: Option<String>,
+    /// Go: version, when not read from the zip.
+    pub version: Option<String>,
+    /// Go: a `.mod` file to use instead of the zip's go.mod.
+    pub go_mod: Option<PathBuf>,
+    /// Go: a `.info` file to use instead of a generated one.
+    pub go_info: Option<PathBuf>,
+    /// Maven: `group:artifact:version[:classifier][@extension]`.
+    pub gav: Option<String>,
+    /// Raw: the path to store the file at (default: its file name).
+    pub path: Option<String>,
+    /// Raw: the content type (default: guessed from the extension).
+    pub content_type: Option<String>,
+}
+
+/// What happened to one ref during `add`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddedRef {
+    /// The ref key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// `added`, `unchanged` or `updated` (a mutable ref that moved).
+    pub status: &'static str,
+    /// Artifact size.
+    pub size: u64,
+}
+
+/// Imports one file with the importer of `eco`, returning the records to write.
+pub fn import(bundle: &Bundle, eco: Ecosystem, file: &Path, opts: &AddOptions) -> Result<Vec<RefRecord>> {
+    if !file.exists() {
+        return Err(Error::BadArtifact {
+            path: file.to_path_buf(),
+            reason: "no such file or directory".into(),
+        });
+    }
+    match eco {
+        Ecosystem::Oci => oci::import(bundle, file, opts),
+        Ecosystem::Npm => npm::import(bundle, file, opts),
+        Ecosystem::Pypi => pypi::import(bundle, file, opts),
+        Ecosystem::Cargo => cargo::import(bundle, file, opts),
+        Ecosystem::Go => go::import(bundle, file, opts),
+        Ecosystem::Maven => maven::import(bundle, file, opts),
+        Ecosystem::Raw => raw::import(bundle, file, opts),
+    }
+}
+
+/// True for refs that may move to new content (OCI tags, npm dist-tags); the others name
+/// immutable releases.
+pub fn is_mutable(body: &RefBody) -> bool {
+    matches!(body, RefBody::OciTag(_) | RefBody::NpmDistTag(_))
+        || matches!(body, RefBody::MavenFile(m) if m.version.ends_with("-SNAPSHOT"))
+        || matches!(body, RefBody::RawFile(_))
+}
+
+/// Imports files and writes their refs under the writers' lock. A release that is already
+/// in the bundle with other content is refused; tags move and the move is journaled.
+pub fn add(bundle: &Bundle, eco: Ecosystem, files: &[PathBuf], opts: &AddOptions) -> Result<Vec<AddedRef>> {
+    let _lock = bundle.lock_shared()?;
+    let mut out = Vec::new();
+    for file in files {
+        let records = import(bundle, eco, file, opts)?;
+        for rec in records {
+            let key = rec.body.key()?;
+            let status = commit(bundle, &key, rec.clone(), "add")?;
+            out.push(AddedRef {
+                key: key.to_string(),
+                name: rec.body.display_name(),
+                status,
+                size: rec.body.size(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn commit(bundle: &Bundle, key: &RefKey, rec: RefRecord, source: &str) -> Result<&'static str> {
+    match bundle.read_ref(key)? {
+        Some(old) if old.same_target(&rec) => Ok("unchanged"),
+        Some(old) if !is_mutable(&rec.body) => Err(Error::Other(format!(
+            "{} is already in the bundle with other content ({}); releases are immutable: remove it first or use another version",
+            rec.body.display_name(),
+            old.body.blobs().first().map(|d| d.to_string()).unwrap_or_default()
+        ))),
+        Some(old) => {
+            bundle.write_ref(&rec)?;
+            bundle.journal(
+                "refs.jsonl",
+                &serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "key": key.to_string(),
+                    "action": "replace", "source": source, "old": old.body, "new": rec.body}),
+            )?;
+            Ok("updated")
+        }
+        None => {
+            bundle.write_ref(&rec)?;
+            Ok("added")
+        }
+    }
+}

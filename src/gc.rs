@@ -1,0 +1,1 @@
+//! Garbage collection of unreferenced blobs and stale temp files (`nora gc`).

@@ -1,0 +1,19 @@
+//! nora: move software artifacts into networks with no internet.
+//!
+//! The library holds everything: the bundle store ([`bundle`]), importers for local
+//! artifacts ([`ecosystems`]), packs and receipts ([`pack`]), and the checks and
+//! maintenance verbs ([`verify`], [`gc`]). The `nora` binary in `commands/` only parses
+//! arguments, calls these, and reports.
+
+pub mod bundle;
+pub mod digest;
+pub mod ecosystems;
+pub mod error;
+pub mod gc;
+pub mod pack;
+pub mod progress;
+pub mod verify;
+
+pub use bundle::Bundle;
+pub use digest::Digest;
+pub use error::{Error, Result};
