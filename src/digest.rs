@@ -14,7 +14,11 @@ pub struct Digest(String);
 impl Digest {
     /// Builds a digest from 64 lowercase hex digits.
     pub fn from_hex(hex: &str) -> Result<Self> {
-        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Digest(hex.to_string()))
         } else {
             Err(Error::BadDigest(hex.to_string()))

@@ -17,7 +17,9 @@ pub enum Error {
     #[error("{0} is not a nora bundle (no nora-bundle.toml); create one with `nora init {0}`")]
     NotABundle(PathBuf),
     /// The bundle was written by a newer nora.
-    #[error("bundle {path} has format version {found}, this nora reads up to {supported}; upgrade nora")]
+    #[error(
+        "bundle {path} has format version {found}, this nora reads up to {supported}; upgrade nora"
+    )]
     BundleTooNew {
         path: PathBuf,
         found: u32,

@@ -165,7 +165,9 @@ pub fn escape_component(c: &str) -> String {
     let mut out = String::with_capacity(c.len());
     for b in c.bytes() {
         match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'+' | b'@' | b'=' => out.push(b as char),
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'+' | b'@' | b'=' => {
+                out.push(b as char)
+            }
             b'A'..=b'Z' => {
                 out.push('!');
                 out.push(b.to_ascii_lowercase() as char);
@@ -237,7 +239,9 @@ mod tests {
 
     #[test]
     fn distinct_inputs_stay_distinct_under_case_folding() {
-        let names = ["latest", "Latest", "LATEST", "x.json", "x%2ejson", "!x", "X"];
+        let names = [
+            "latest", "Latest", "LATEST", "x.json", "x%2ejson", "!x", "X",
+        ];
         let mut seen = std::collections::HashSet::new();
         for n in names {
             assert!(seen.insert(escape_component(n).to_lowercase()), "{n}");
@@ -247,7 +251,10 @@ mod tests {
     #[test]
     fn ref_paths() {
         let k = RefKey::parse("npm/@scope/Pkg/_versions/1.0.0").unwrap();
-        assert_eq!(k.rel_path_string(), "refs/npm/@scope/!pkg/_versions/1.0.0.json");
+        assert_eq!(
+            k.rel_path_string(),
+            "refs/npm/@scope/!pkg/_versions/1.0.0.json"
+        );
         assert!(RefKey::parse("npm/../x").is_err());
         assert!(RefKey::parse("npm//x").is_err());
     }

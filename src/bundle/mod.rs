@@ -94,10 +94,9 @@ impl Bundle {
             }
             Err(e) => return Err(e).at("read", hp),
         };
-        let header: Header = toml::from_str(&text).map_err(|e| Error::Other(format!(
-            "{}: not a valid bundle header: {e}",
-            hp.display()
-        )))?;
+        let header: Header = toml::from_str(&text).map_err(|e| {
+            Error::Other(format!("{}: not a valid bundle header: {e}", hp.display()))
+        })?;
         if header.format > FORMAT_VERSION {
             return Err(Error::BundleTooNew {
                 path: dir.to_path_buf(),
@@ -176,7 +175,9 @@ impl Bundle {
             if !self.has_blob(&b) {
                 return Err(Error::BadRef {
                     key: key.to_string(),
-                    reason: format!("blob {b} is not in the bundle; refs are written only after their blobs"),
+                    reason: format!(
+                        "blob {b} is not in the bundle; refs are written only after their blobs"
+                    ),
                 });
             }
         }
@@ -222,7 +223,10 @@ impl Bundle {
                         k.clone(),
                         Err(Error::BadRef {
                             key: rel.display().to_string(),
-                            reason: format!("record names {k}, which belongs at {}", k.rel_path().display()),
+                            reason: format!(
+                                "record names {k}, which belongs at {}",
+                                k.rel_path().display()
+                            ),
                         }),
                     )),
                     Err(e) => out.push((path_key(rel), Err(e))),
@@ -281,8 +285,12 @@ impl Bundle {
 }
 
 fn path_key(rel: &Path) -> RefKey {
-    RefKey::new(rel.components().skip(1).map(|c| c.as_os_str().to_string_lossy().into_owned()))
-        .unwrap_or_else(|_| RefKey::new(["?", "?"]).expect("static key"))
+    RefKey::new(
+        rel.components()
+            .skip(1)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    )
+    .unwrap_or_else(|_| RefKey::new(["?", "?"]).expect("static key"))
 }
 
 fn remove_empty_dirs(mut dir: &Path, stop: &Path) {

@@ -44,17 +44,27 @@ pub struct Child {
 
 /// Parses a manifest or index and lists the blobs it points at, or explains why it cannot.
 pub fn children(bytes: &[u8]) -> Result<Vec<Child>, String> {
-    let m: AnyManifest = serde_json::from_slice(bytes).map_err(|e| format!("not a JSON manifest: {e}"))?;
+    let m: AnyManifest =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a JSON manifest: {e}"))?;
     let mut out = Vec::new();
     let parse = |d: &Descriptor| d.digest.parse::<Digest>().map_err(|e| e.to_string());
     if let Some(c) = &m.config {
-        out.push(Child { digest: parse(c)?, is_manifest: false });
+        out.push(Child {
+            digest: parse(c)?,
+            is_manifest: false,
+        });
     }
     for l in m.layers.iter().chain(m.blobs.iter()) {
-        out.push(Child { digest: parse(l)?, is_manifest: false });
+        out.push(Child {
+            digest: parse(l)?,
+            is_manifest: false,
+        });
     }
     for l in &m.manifests {
-        out.push(Child { digest: parse(l)?, is_manifest: true });
+        out.push(Child {
+            digest: parse(l)?,
+            is_manifest: true,
+        });
     }
     let _ = m.media_type;
     let _ = m.manifests.iter().map(|d| &d.media_type).count();
@@ -63,5 +73,8 @@ pub fn children(bytes: &[u8]) -> Result<Vec<Child>, String> {
 
 /// True when a media type names a manifest or index (whose children must be followed).
 pub fn is_manifest_type(media_type: &str) -> bool {
-    matches!(media_type, INDEX_V1 | MANIFEST_V1 | DOCKER_LIST | DOCKER_MANIFEST)
+    matches!(
+        media_type,
+        INDEX_V1 | MANIFEST_V1 | DOCKER_LIST | DOCKER_MANIFEST
+    )
 }

@@ -87,7 +87,12 @@ pub struct AddedRef {
 }
 
 /// Imports one file with the importer of `eco`, returning the records to write.
-pub fn import(bundle: &Bundle, eco: Ecosystem, file: &Path, opts: &AddOptions) -> Result<Vec<RefRecord>> {
+pub fn import(
+    bundle: &Bundle,
+    eco: Ecosystem,
+    file: &Path,
+    opts: &AddOptions,
+) -> Result<Vec<RefRecord>> {
     if !file.exists() {
         return Err(Error::BadArtifact {
             path: file.to_path_buf(),
@@ -115,7 +120,12 @@ pub fn is_mutable(body: &RefBody) -> bool {
 
 /// Imports files and writes their refs under the writers' lock. A release that is already
 /// in the bundle with other content is refused; tags move and the move is journaled.
-pub fn add(bundle: &Bundle, eco: Ecosystem, files: &[PathBuf], opts: &AddOptions) -> Result<Vec<AddedRef>> {
+pub fn add(
+    bundle: &Bundle,
+    eco: Ecosystem,
+    files: &[PathBuf],
+    opts: &AddOptions,
+) -> Result<Vec<AddedRef>> {
     let _lock = bundle.lock_shared()?;
     let mut out = Vec::new();
     for file in files {
