@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(escape_component(".hidden"), "%2ehidden");
         assert_eq!(escape_component("dir."), "dir%2e");
         assert_eq!(escape_component("x.json"), "x%2ejson");
-        assert_eq!(escape_component("CON"), "!con");
+        assert_eq!(escape_component("CON"), "!c!o!n");
         assert_eq!(escape_component("con.txt"), "%63on.txt");
         assert_eq!(escape_component("nul"), "%6eul");
         assert_eq!(escape_component("~"), "%7e");

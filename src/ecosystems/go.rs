@@ -533,6 +533,18 @@ mod tests {
         let h = h1_zip(File::open(&p).unwrap()).unwrap();
         assert_eq!(h, expected_h1(&files));
         assert!(h1_zip(Cursor::new(b"not a zip".to_vec())).is_err());
+
+        let with_dir = dir.path().join("d.zip");
+        let files: [(&str, &[u8]); 2] = [
+            ("example.com/m@v1.0.0/a/", b""),
+            ("example.com/m@v1.0.0/a/b.go", b"package b\n"),
+        ];
+        make_zip(&with_dir, &files);
+        assert_eq!(
+            h1_zip(File::open(&with_dir).unwrap()).unwrap(),
+            expected_h1(&files),
+            "directory entries count as empty files, as in dirhash.HashZip"
+        );
     }
 
     #[test]

@@ -161,13 +161,10 @@ fn check_part(what: &'static str, v: &str) -> Result<()> {
 }
 
 fn cannot_tell(file: &Path, why: &str) -> Error {
-    Error::BadArtifact {
-        path: file.to_path_buf(),
-        reason: format!(
-            "cannot tell the Maven coordinates of {}{why}; pass --gav group:artifact:version",
-            file.display()
-        ),
-    }
+    Error::Other(format!(
+        "cannot tell the Maven coordinates of {}{why}; pass --gav group:artifact:version",
+        file.display()
+    ))
 }
 
 /// Reads coordinates from a POM or from the `pom.properties` inside a jar or war.

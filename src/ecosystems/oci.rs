@@ -149,7 +149,7 @@ fn check_graph(
         let actual = Digest::of(&bytes);
         if actual != d {
             return Err(Error::DigestMismatch {
-                what: format!("blob {} in {}", d.hex(), src.display()),
+                what: format!("{}/blobs/sha256/{}", src.display(), d.hex()),
                 expected: d.to_string(),
                 actual: actual.to_string(),
             });
@@ -222,7 +222,17 @@ fn import_layout(
 
     let blob_dir = dir.join("blobs").join("sha256");
     let mut blobs: BTreeMap<Digest, (PathBuf, u64)> = BTreeMap::new();
-    for e in fs::read_dir(&blob_dir).at("read directory", &blob_dir)? {
+    let entries = match fs::read_dir(&blob_dir) {
+        Ok(it) => it,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(bad(
+                dir,
+                "not an OCI image layout: no blobs/sha256 directory",
+            ))
+        }
+        Err(e) => return Err(e).at("read directory", &blob_dir),
+    };
+    for e in entries {
         let e = e.at("read directory", &blob_dir)?;
         let path = e.path();
         let meta = fs::metadata(&path).at("stat", &path)?;
@@ -774,5 +784,438 @@ pub fn check_tag(tag: &str) -> Result<()> {
             value: tag.to_string(),
             reason: "must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::oci::INDEX_V1;
+    use serde_json::json;
+
+    fn setup() -> (tempfile::TempDir, Bundle) {
+        let dir = tempfile::tempdir().unwrap();
+        let (bundle, _) = Bundle::init(&dir.path().join("bundle")).unwrap();
+        (dir, bundle)
+    }
+
+    fn put(layout: &Path, bytes: &[u8]) -> (Digest, u64) {
+        let d = Digest::of(bytes);
+        let dir = layout.join("blobs/sha256");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(d.hex()), bytes).unwrap();
+        (d, bytes.len() as u64)
+    }
+
+    fn put_json(layout: &Path, v: &serde_json::Value) -> (Digest, u64) {
+        put(layout, &serde_json::to_vec(v).unwrap())
+    }
+
+    fn desc(media_type: &str, (d, size): &(Digest, u64)) -> serde_json::Value {
+        json!({"mediaType": media_type, "digest": d.to_string(), "size": size})
+    }
+
+    fn image(layout: &Path, arch: &str) -> (Digest, u64) {
+        let cfg = put_json(layout, &json!({"architecture": arch, "os": "linux"}));
+        let layer = put(layout, format!("layer for {arch}").as_bytes());
+        put_json(
+            layout,
+            &json!({
+                "schemaVersion": 2,
+                "mediaType": MANIFEST_V1,
+                "config": desc(CONFIG_V1, &cfg),
+                "layers": [desc("application/vnd.oci.image.layer.v1.tar+gzip", &layer)],
+            }),
+        )
+    }
+
+    fn write_index(layout: &Path, entries: Vec<serde_json::Value>) {
+        fs::write(
+            layout.join("oci-layout"),
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .unwrap();
+        let idx = json!({"schemaVersion": 2, "mediaType": INDEX_V1, "manifests": entries});
+        fs::write(layout.join("index.json"), serde_json::to_vec(&idx).unwrap()).unwrap();
+    }
+
+    fn multi_platform(layout: &Path) -> (Digest, u64) {
+        let amd = image(layout, "amd64");
+        let arm = image(layout, "arm64");
+        let mut a = desc(MANIFEST_V1, &amd);
+        a["platform"] = json!({"architecture": "amd64", "os": "linux"});
+        let mut b = desc(MANIFEST_V1, &arm);
+        b["platform"] = json!({"architecture": "arm64", "os": "linux"});
+        put_json(
+            layout,
+            &json!({"schemaVersion": 2, "mediaType": INDEX_V1, "manifests": [a, b]}),
+        )
+    }
+
+    fn opts(name: &str) -> AddOptions {
+        AddOptions {
+            name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    fn assert_untouched(bundle: &Bundle) {
+        assert!(bundle.blobs().unwrap().is_empty());
+        assert!(bundle.refs().unwrap().is_empty());
+    }
+
+    #[test]
+    fn layout_with_two_platform_index() {
+        let (dir, bundle) = setup();
+        let layout = dir.path().join("layout");
+        let idx = multi_platform(&layout);
+        let mut e = desc(INDEX_V1, &idx);
+        e["annotations"] = json!({REF_NAME: "3.19"});
+        write_index(&layout, vec![e]);
+        let recs = import(&bundle, &layout, &opts("docker.io/alpine")).unwrap();
+        assert_eq!(recs.len(), 1);
+        let RefBody::OciTag(t) = &recs[0].body else {
+            panic!("{:?}", recs[0].body)
+        };
+        assert_eq!(t.repository, "library/alpine");
+        assert_eq!(t.tag, "3.19");
+        assert_eq!(t.digest, idx.0);
+        assert_eq!(t.size, idx.1);
+        assert_eq!(t.media_type, INDEX_V1);
+        assert_eq!(bundle.blobs().unwrap().len(), 7);
+        bundle.write_ref(&recs[0]).unwrap();
+        let again = import(&bundle, &layout, &opts("docker.io/alpine")).unwrap();
+        assert!(again[0].same_target(&recs[0]));
+    }
+
+    #[test]
+    fn layout_names_from_ref_name_and_name_option() {
+        let (dir, bundle) = setup();
+        let layout = dir.path().join("layout");
+        let amd = image(&layout, "amd64");
+        let arm = image(&layout, "arm64");
+        let mut a = desc(MANIFEST_V1, &amd);
+        a["annotations"] = json!({REF_NAME: "registry.example/team/app:1.0"});
+        write_index(&layout, vec![a.clone(), desc(MANIFEST_V1, &arm)]);
+
+        let e = import(&bundle, &layout, &AddOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!(
+                "names no repository for manifest {}; pass --name REPO",
+                arm.0
+            )),
+            "{e}"
+        );
+        assert_untouched(&bundle);
+
+        let e = import(&bundle, &layout, &opts("team/app:2"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("holds 2 manifests"), "{e}");
+        assert_untouched(&bundle);
+
+        let recs = import(&bundle, &layout, &opts("team/app")).unwrap();
+        let keys: Vec<String> = recs
+            .iter()
+            .map(|r| r.body.key().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                "oci/team/app/_tags/1.0".to_string(),
+                format!("oci/team/app/_manifests/sha256-{}", arm.0.hex()),
+            ]
+        );
+
+        write_index(&layout, vec![a]);
+        let recs = import(&bundle, &layout, &AddOptions::default()).unwrap();
+        let RefBody::OciTag(t) = &recs[0].body else {
+            panic!()
+        };
+        assert_eq!(
+            (t.repository.as_str(), t.tag.as_str()),
+            ("registry.example/team/app", "1.0")
+        );
+        let recs = import(&bundle, &layout, &opts("mirror/app:stable")).unwrap();
+        assert_eq!(recs[0].body.display_name(), "mirror/app:stable");
+    }
+
+    #[test]
+    fn layout_errors_leave_bundle_untouched() {
+        let (dir, bundle) = setup();
+        let layout = dir.path().join("layout");
+        let idx = multi_platform(&layout);
+        let mut e = desc(INDEX_V1, &idx);
+        e["annotations"] = json!({REF_NAME: "1"});
+        write_index(&layout, vec![e.clone()]);
+
+        let stray = put(&layout, b"unreferenced");
+        let stray_path = layout.join("blobs/sha256").join(stray.0.hex());
+        fs::write(&stray_path, b"tampered").unwrap();
+        let err = import(&bundle, &layout, &opts("x")).unwrap_err();
+        assert!(
+            matches!(&err, Error::DigestMismatch { what, .. } if what.contains(stray.0.hex())),
+            "{err}"
+        );
+        assert_untouched(&bundle);
+        fs::remove_file(&stray_path).unwrap();
+
+        let layer = put(&layout, b"layer for arm64");
+        fs::remove_file(layout.join("blobs/sha256").join(layer.0.hex())).unwrap();
+        let err = import(&bundle, &layout, &opts("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("points at {}, which is not in the blobs", layer.0)),
+            "{err}"
+        );
+        assert_untouched(&bundle);
+        put(&layout, b"layer for arm64");
+
+        e["annotations"] = json!({REF_NAME: "bad tag!"});
+        write_index(&layout, vec![e]);
+        let err = import(&bundle, &layout, &opts("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid tag 'bad tag!'"), "{err}");
+        assert_untouched(&bundle);
+
+        fs::remove_file(layout.join("oci-layout")).unwrap();
+        let err = import(&bundle, &layout, &opts("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no oci-layout file"), "{err}");
+        assert_untouched(&bundle);
+    }
+
+    enum Item<'a> {
+        File(&'a [u8]),
+        Symlink(&'a str),
+    }
+
+    fn make_tar(path: &Path, items: &[(&str, Item)]) {
+        let mut b = tar::Builder::new(File::create(path).unwrap());
+        for (name, item) in items {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            match item {
+                Item::File(data) => {
+                    h.set_size(data.len() as u64);
+                    h.set_entry_type(tar::EntryType::Regular);
+                    b.append_data(&mut h, name, *data).unwrap();
+                }
+                Item::Symlink(target) => {
+                    h.set_size(0);
+                    h.set_entry_type(tar::EntryType::Symlink);
+                    b.append_link(&mut h, name, target).unwrap();
+                }
+            }
+        }
+        b.finish().unwrap();
+    }
+
+    #[test]
+    fn docker_save_legacy_format() {
+        let (dir, bundle) = setup();
+        let l1: &[u8] = b"first layer tar bytes";
+        let l2: &[u8] = b"second layer tar bytes";
+        let (d1, d2) = (Digest::of(l1), Digest::of(l2));
+        let config = serde_json::to_vec(&json!({
+            "architecture": "amd64",
+            "rootfs": {"type": "layers", "diff_ids": [d1.to_string(), d2.to_string(), d1.to_string()]},
+        }))
+        .unwrap();
+        let cfg_name = format!("{}.json", Digest::of(&config).hex());
+        let manifest = serde_json::to_vec(&json!([{
+            "Config": cfg_name,
+            "RepoTags": ["alpine:3.19", "registry.example/x/y:1"],
+            "Layers": ["aaa/layer.tar", "bbb/layer.tar", "ccc/layer.tar"],
+        }]))
+        .unwrap();
+        let tarball = dir.path().join("image.tar");
+        make_tar(
+            &tarball,
+            &[
+                ("aaa/VERSION", Item::File(b"1.0")),
+                ("aaa/json", Item::File(b"{}")),
+                ("aaa/layer.tar", Item::File(l1)),
+                ("bbb/layer.tar", Item::File(l2)),
+                ("ccc/layer.tar", Item::Symlink("../aaa/layer.tar")),
+                (&cfg_name, Item::File(&config)),
+                ("manifest.json", Item::File(&manifest)),
+                ("repositories", Item::File(b"{}")),
+            ],
+        );
+        let recs = import(&bundle, &tarball, &AddOptions::default()).unwrap();
+        let names: Vec<String> = recs.iter().map(|r| r.body.display_name()).collect();
+        assert_eq!(names, ["library/alpine:3.19", "registry.example/x/y:1"]);
+        let RefBody::OciTag(t) = &recs[0].body else {
+            panic!()
+        };
+        assert_eq!(t.media_type, MANIFEST_V1);
+        let bytes = bundle.read_blob(&t.digest).unwrap();
+        assert_eq!(t.size, bytes.len() as u64);
+        let m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(m["schemaVersion"], 2);
+        assert_eq!(m["mediaType"], MANIFEST_V1);
+        assert_eq!(m["config"]["mediaType"], CONFIG_V1);
+        assert_eq!(m["config"]["digest"], Digest::of(&config).to_string());
+        let layers = m["layers"].as_array().unwrap();
+        let got: Vec<(&str, &str, u64)> = layers
+            .iter()
+            .map(|l| {
+                (
+                    l["mediaType"].as_str().unwrap(),
+                    l["digest"].as_str().unwrap(),
+                    l["size"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let (s1, s2) = (d1.to_string(), d2.to_string());
+        assert_eq!(
+            got,
+            vec![
+                (LAYER_TAR, s1.as_str(), l1.len() as u64),
+                (LAYER_TAR, s2.as_str(), l2.len() as u64),
+                (LAYER_TAR, s1.as_str(), l1.len() as u64),
+            ]
+        );
+        for r in &recs {
+            bundle.write_ref(r).unwrap();
+        }
+        assert!(bundle.has_blob(&d1) && bundle.has_blob(&d2));
+    }
+
+    #[test]
+    fn docker_save_oci_format() {
+        let (dir, bundle) = setup();
+        let layout = dir.path().join("layout");
+        let m = image(&layout, "amd64");
+        let mut e = desc(MANIFEST_V1, &m);
+        e["annotations"] =
+            json!({CONTAINERD_NAME: "docker.io/library/alpine:3.19", REF_NAME: "3.19"});
+        write_index(&layout, vec![e]);
+        let mut items: Vec<(String, Vec<u8>)> = Vec::new();
+        for name in ["oci-layout", "index.json"] {
+            items.push((name.into(), fs::read(layout.join(name)).unwrap()));
+        }
+        for f in fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+            let f = f.unwrap();
+            let name = format!("blobs/sha256/{}", f.file_name().to_str().unwrap());
+            items.push((name, fs::read(f.path()).unwrap()));
+        }
+        items.push(("manifest.json".into(), b"[]".to_vec()));
+        let tarball = dir.path().join("image.tar");
+        let refs: Vec<(&str, Item)> = items
+            .iter()
+            .map(|(n, b)| (n.as_str(), Item::File(b)))
+            .collect();
+        make_tar(&tarball, &refs);
+        let recs = import(&bundle, &tarball, &AddOptions::default()).unwrap();
+        assert_eq!(recs.len(), 1);
+        let RefBody::OciTag(t) = &recs[0].body else {
+            panic!()
+        };
+        assert_eq!(
+            (t.repository.as_str(), t.tag.as_str()),
+            ("library/alpine", "3.19")
+        );
+        assert_eq!((&t.digest, t.size), (&m.0, m.1));
+        assert_eq!(t.media_type, MANIFEST_V1);
+        bundle.write_ref(&recs[0]).unwrap();
+
+        let mut bad_items = refs;
+        let victim = bad_items
+            .iter()
+            .position(|(n, _)| {
+                n.starts_with("blobs/") && *n != format!("blobs/sha256/{}", m.0.hex())
+            })
+            .unwrap();
+        let victim_name = bad_items[victim].0;
+        bad_items[victim].1 = Item::File(b"tampered");
+        let bad_tar = dir.path().join("bad.tar");
+        make_tar(&bad_tar, &bad_items);
+        let err = import(&bundle, &bad_tar, &AddOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, Error::DigestMismatch { what, .. } if what.contains(victim_name)),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn docker_save_errors_write_no_refs() {
+        let (dir, bundle) = setup();
+        let t = dir.path().join("t.tar");
+        make_tar(&t, &[("hello.txt", Item::File(b"hi"))]);
+        let e = import(&bundle, &t, &AddOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no manifest.json"), "{e}");
+
+        let manifest = br#"[{"Config":"c.json","RepoTags":["a:1"],"Layers":["l/layer.tar"]}]"#;
+        make_tar(
+            &t,
+            &[
+                ("c.json", Item::File(b"{}")),
+                ("manifest.json", Item::File(manifest)),
+            ],
+        );
+        let e = import(&bundle, &t, &AddOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("lists l/layer.tar, which the tarball does not hold"),
+            "{e}"
+        );
+
+        let manifest = br#"[{"Config":"c.json","RepoTags":["localhost:5000/a:1"],"Layers":[]}]"#;
+        make_tar(
+            &t,
+            &[
+                ("c.json", Item::File(b"{}")),
+                ("manifest.json", Item::File(manifest)),
+            ],
+        );
+        let e = import(&bundle, &t, &AddOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("registry port"), "{e}");
+        assert!(bundle.refs().unwrap().is_empty());
+    }
+
+    #[test]
+    fn reference_and_name_rules() {
+        let p = |s, hub| parse_reference(s, hub).unwrap();
+        assert_eq!(
+            p("alpine:3.19", true),
+            ("library/alpine".into(), Some("3.19".into()))
+        );
+        assert_eq!(p("alpine", false), ("alpine".into(), None));
+        assert_eq!(
+            p("docker.io/alpine", false),
+            ("library/alpine".into(), None)
+        );
+        assert_eq!(
+            p("docker.io/me/app:v1", false),
+            ("me/app".into(), Some("v1".into()))
+        );
+        assert_eq!(
+            p("registry.example/x/y:1", true),
+            ("registry.example/x/y".into(), Some("1".into()))
+        );
+        assert!(parse_reference("localhost:5000/x", false).is_err());
+        assert!(parse_reference("a@sha256:00", false).is_err());
+        for ok in ["a", "a0/b-c", "a__b", "a---b", "a.b_c/d"] {
+            check_repository(ok).unwrap();
+        }
+        for bad in ["", "A", "a/", "-a", "a___b", "a-.b", "a..b", "a/_b"] {
+            assert!(check_repository(bad).is_err(), "{bad}");
+        }
+        check_tag("_x.Y-1").unwrap();
+        assert!(check_tag(".x").is_err());
+        assert!(check_tag(&"a".repeat(129)).is_err());
+        check_tag(&"a".repeat(128)).unwrap();
     }
 }

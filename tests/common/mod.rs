@@ -1,0 +1,98 @@
+//! Test helpers: temp bundles, the nora binary, bundle snapshots.
+
+#![allow(dead_code)]
+
+pub mod fixtures;
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A temp directory with helpers to run nora against bundles inside it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+    /// `nora --bundle <dir>/<bundle> ARGS...` with no terminal and a clean environment.
+    pub fn nora(&self, bundle: &str, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("nora").unwrap();
+        c.current_dir(self.dir.path())
+            .env_remove("NORA_BUNDLE")
+            .env("NO_COLOR", "1");
+        c.arg("--bundle").arg(self.path(bundle));
+        c.args(args);
+        c
+    }
+    /// Creates a bundle.
+    pub fn init(&self, bundle: &str) {
+        self.nora(bundle, &["init"]).assert().success();
+    }
+    /// Writes the samples under `<dir>/samples`.
+    pub fn samples(&self) -> fixtures::Samples {
+        fixtures::make_samples(&self.path("samples"))
+    }
+    /// Adds every sample to a bundle.
+    pub fn add_all(&self, bundle: &str, s: &fixtures::Samples) {
+        let p = |p: &Path| p.to_str().unwrap().to_string();
+        let runs: Vec<Vec<String>> = vec![
+            vec!["oci".into(), p(&s.oci_layout)],
+            vec!["oci".into(), p(&s.docker_save)],
+            vec!["npm".into(), p(&s.npm), p(&s.npm_scoped)],
+            vec!["pypi".into(), p(&s.wheel), p(&s.sdist)],
+            vec!["cargo".into(), p(&s.crate_file)],
+            vec!["go".into(), p(&s.go_zip)],
+            vec!["maven".into(), p(&s.maven_pom), p(&s.maven_jar)],
+            vec![
+                "raw".into(),
+                "--path".into(),
+                "tools/tool.sh".into(),
+                p(&s.raw),
+            ],
+        ];
+        for r in runs {
+            let mut args = vec!["add"];
+            args.extend(r.iter().map(String::as_str));
+            self.nora(bundle, &args).assert().success();
+        }
+    }
+}
+
+/// Every file under a directory (excluding lock files and tmp/) with its bytes' digest:
+/// a snapshot to prove that a failed operation changed nothing.
+pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
+    use sha2::Digest;
+    let mut m = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        let rel = e
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if rel == "lock" || rel == "unpack.lock" || rel.starts_with("tmp") {
+            continue;
+        }
+        if e.file_type().is_file() {
+            let b = std::fs::read(e.path()).unwrap();
+            m.insert(rel, hex::encode(sha2::Sha256::digest(&b)));
+        } else if e.file_type().is_dir() && !rel.is_empty() {
+            m.insert(rel + "/", String::new());
+        }
+    }
+    m
+}
+
+/// Parses stdout of a `--json` run.
+pub fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
