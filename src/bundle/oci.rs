@@ -15,14 +15,10 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 #[derive(Deserialize)]
 struct Descriptor {
     digest: String,
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct AnyManifest {
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
     #[serde(default)]
     config: Option<Descriptor>,
     #[serde(default)]
@@ -66,8 +62,6 @@ pub fn children(bytes: &[u8]) -> Result<Vec<Child>, String> {
             is_manifest: true,
         });
     }
-    let _ = m.media_type;
-    let _ = m.manifests.iter().map(|d| &d.media_type).count();
     Ok(out)
 }
 

@@ -60,6 +60,9 @@ pub struct ConflictSummary {
     pub existing: usize,
 }
 
+/// Asks the operator to settle a merge.
+pub type AskFn = dyn Fn(&ConflictSummary) -> Result<Decision>;
+
 /// Options of `nora unpack` and `nora restore`.
 #[derive(Default)]
 pub struct UnpackOptions<'a> {
@@ -68,7 +71,7 @@ pub struct UnpackOptions<'a> {
     /// Refuse volumes not signed by this key.
     pub require_signature: Option<&'a minisign::PublicKey>,
     /// Asks the operator; `None` when there is no terminal.
-    pub ask: Option<&'a dyn Fn(&ConflictSummary) -> Result<Decision>>,
+    pub ask: Option<&'a AskFn>,
     /// Restore semantics: a non-empty bundle always needs a decision.
     pub restore: bool,
 }
@@ -892,9 +895,10 @@ fn finish(
             Some(ask) => match ask(&summary)? {
                 Decision::Merge(p) => p,
                 Decision::Abort => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Other(
                         "aborted; no ref changed (the pack stays staged: run the same command again to decide anew)"
-                    )))
+                            .to_string(),
+                    ))
                 }
             },
             None if conflicts.is_empty() => {

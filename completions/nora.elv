@@ -1,0 +1,279 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[nora] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'nora'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'nora'= {
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create an empty bundle (or confirm an existing one)'
+            cand add 'Import local artifacts into the bundle'
+            cand ls 'List the bundle''s refs with their sizes'
+            cand verify 'Check every blob''s digest, every ref''s blobs and OCI graph, and ecosystem hashes'
+            cand gc 'Remove blobs no ref reaches and stale temp files'
+            cand pack 'Write the bundle (or what a receipt says the far side lacks) into a pack'
+            cand unpack 'Verify pack volumes and add their content to the bundle'
+            cand receipt 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
+            cand backup 'Write a full backup of the bundle (a complete pack marked as a backup)'
+            cand restore 'Restore a backup made by `nora backup` (or any full pack)'
+            cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
+            cand completions 'Print a shell completion script, or write all of them into a directory'
+            cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nora;init'= {
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;add'= {
+            cand --name 'oci: repository[:tag] for layouts whose manifests name none'
+            cand --module 'go: module path, checked against the zip'
+            cand --version 'go: module version, checked against the zip'
+            cand --go-mod 'go: the module''s .mod file (default: go.mod inside the zip)'
+            cand --go-info 'go: the module''s .info file (default: generated)'
+            cand --gav 'maven: coordinates group:artifact:version[:classifier][@extension]'
+            cand --path 'raw: path to store the file at (default: its file name)'
+            cand --content-type 'raw: content type (default: guessed from the extension)'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;ls'= {
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;verify'= {
+            cand --pack 'Check these pack volumes instead of the bundle'
+            cand --key 'Public key (minisign .pub file or base64) the volumes must be signed with'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;gc'= {
+            cand --grace 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m, 0s)'
+            cand --bundle 'Bundle directory to work on'
+            cand --dry-run 'Print what would be removed, remove nothing'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;pack'= {
+            cand -o 'Output file; volumes are named OUT with .001, .002… before .tar.zst'
+            cand --output 'Output file; volumes are named OUT with .001, .002… before .tar.zst'
+            cand --since 'Leave out what this receipt (from `nora receipt` on the far side) says is held'
+            cand --split 'Split into volumes smaller than SIZE (e.g. 4G, 700M; binary units)'
+            cand --sign 'Sign every volume manifest with this minisign secret key'
+            cand --bundle 'Bundle directory to work on'
+            cand --gzip 'Compress with gzip instead of zstd'
+            cand --dry-run 'Print what would go in and its size; write nothing'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;unpack'= {
+            cand --on-conflict 'Settle conflicting refs: keep the bundle''s or replace them with the pack''s'
+            cand --require-signature 'Refuse volumes not signed with this public key (minisign .pub file or base64)'
+            cand --bundle 'Bundle directory to work on'
+            cand -y 'Do not ask; replace conflicting refs with the pack''s'
+            cand --yes 'Do not ask; replace conflicting refs with the pack''s'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;receipt'= {
+            cand -o 'Receipt file to write'
+            cand --output 'Receipt file to write'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;backup'= {
+            cand -o 'Backup file to write'
+            cand --output 'Backup file to write'
+            cand --split 'Split into volumes smaller than SIZE'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;restore'= {
+            cand --on-conflict 'Settle conflicting refs without asking'
+            cand --bundle 'Bundle directory to work on'
+            cand -y 'Do not ask; take the backup''s version of conflicting refs'
+            cand --yes 'Do not ask; take the backup''s version of conflicting refs'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;key'= {
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand generate 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nora;key;generate'= {
+            cand -o 'Secret key file to write; the public key goes beside it with .pub'
+            cand --output 'Secret key file to write; the public key goes beside it with .pub'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;key;help'= {
+            cand generate 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nora;key;help;generate'= {
+        }
+        &'nora;key;help;help'= {
+        }
+        &'nora;completions'= {
+            cand --dir 'Write scripts for bash, zsh, fish, powershell and elvish into DIR'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;man'= {
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;help'= {
+            cand init 'Create an empty bundle (or confirm an existing one)'
+            cand add 'Import local artifacts into the bundle'
+            cand ls 'List the bundle''s refs with their sizes'
+            cand verify 'Check every blob''s digest, every ref''s blobs and OCI graph, and ecosystem hashes'
+            cand gc 'Remove blobs no ref reaches and stale temp files'
+            cand pack 'Write the bundle (or what a receipt says the far side lacks) into a pack'
+            cand unpack 'Verify pack volumes and add their content to the bundle'
+            cand receipt 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
+            cand backup 'Write a full backup of the bundle (a complete pack marked as a backup)'
+            cand restore 'Restore a backup made by `nora backup` (or any full pack)'
+            cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
+            cand completions 'Print a shell completion script, or write all of them into a directory'
+            cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nora;help;init'= {
+        }
+        &'nora;help;add'= {
+        }
+        &'nora;help;ls'= {
+        }
+        &'nora;help;verify'= {
+        }
+        &'nora;help;gc'= {
+        }
+        &'nora;help;pack'= {
+        }
+        &'nora;help;unpack'= {
+        }
+        &'nora;help;receipt'= {
+        }
+        &'nora;help;backup'= {
+        }
+        &'nora;help;restore'= {
+        }
+        &'nora;help;key'= {
+            cand generate 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
+        }
+        &'nora;help;key;generate'= {
+        }
+        &'nora;help;completions'= {
+        }
+        &'nora;help;man'= {
+        }
+        &'nora;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

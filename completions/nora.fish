@@ -1,0 +1,165 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_nora_global_optspecs
+    string join \n bundle= json q/quiet v/verbose h/help V/version
+end
+
+function __fish_nora_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_nora_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_nora_using_subcommand
+    set -l cmd (__fish_nora_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c nora -n "__fish_nora_needs_command" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_needs_command" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_needs_command" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_needs_command" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_needs_command" -s V -l version -d 'Print version'
+complete -c nora -n "__fish_nora_needs_command" -f -a "init" -d 'Create an empty bundle (or confirm an existing one)'
+complete -c nora -n "__fish_nora_needs_command" -f -a "add" -d 'Import local artifacts into the bundle'
+complete -c nora -n "__fish_nora_needs_command" -f -a "ls" -d 'List the bundle\'s refs with their sizes'
+complete -c nora -n "__fish_nora_needs_command" -f -a "verify" -d 'Check every blob\'s digest, every ref\'s blobs and OCI graph, and ecosystem hashes'
+complete -c nora -n "__fish_nora_needs_command" -f -a "gc" -d 'Remove blobs no ref reaches and stale temp files'
+complete -c nora -n "__fish_nora_needs_command" -f -a "pack" -d 'Write the bundle (or what a receipt says the far side lacks) into a pack'
+complete -c nora -n "__fish_nora_needs_command" -f -a "unpack" -d 'Verify pack volumes and add their content to the bundle'
+complete -c nora -n "__fish_nora_needs_command" -f -a "receipt" -d 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
+complete -c nora -n "__fish_nora_needs_command" -f -a "backup" -d 'Write a full backup of the bundle (a complete pack marked as a backup)'
+complete -c nora -n "__fish_nora_needs_command" -f -a "restore" -d 'Restore a backup made by `nora backup` (or any full pack)'
+complete -c nora -n "__fish_nora_needs_command" -f -a "key" -d 'Manage minisign-compatible Ed25519 keys for signing packs'
+complete -c nora -n "__fish_nora_needs_command" -f -a "completions" -d 'Print a shell completion script, or write all of them into a directory'
+complete -c nora -n "__fish_nora_needs_command" -f -a "man" -d 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
+complete -c nora -n "__fish_nora_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nora -n "__fish_nora_using_subcommand init" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand init" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand init" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand init" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand add" -l name -d 'oci: repository[:tag] for layouts whose manifests name none' -r
+complete -c nora -n "__fish_nora_using_subcommand add" -l module -d 'go: module path, checked against the zip' -r
+complete -c nora -n "__fish_nora_using_subcommand add" -l version -d 'go: module version, checked against the zip' -r
+complete -c nora -n "__fish_nora_using_subcommand add" -l go-mod -d 'go: the module\'s .mod file (default: go.mod inside the zip)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand add" -l go-info -d 'go: the module\'s .info file (default: generated)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand add" -l gav -d 'maven: coordinates group:artifact:version[:classifier][@extension]' -r
+complete -c nora -n "__fish_nora_using_subcommand add" -l path -d 'raw: path to store the file at (default: its file name)' -r
+complete -c nora -n "__fish_nora_using_subcommand add" -l content-type -d 'raw: content type (default: guessed from the extension)' -r
+complete -c nora -n "__fish_nora_using_subcommand add" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand add" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand add" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand add" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand ls" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand ls" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand ls" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand ls" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand verify" -l pack -d 'Check these pack volumes instead of the bundle' -r -F
+complete -c nora -n "__fish_nora_using_subcommand verify" -l key -d 'Public key (minisign .pub file or base64) the volumes must be signed with' -r
+complete -c nora -n "__fish_nora_using_subcommand verify" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand verify" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand verify" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand gc" -l grace -d 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m, 0s)' -r
+complete -c nora -n "__fish_nora_using_subcommand gc" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand gc" -l dry-run -d 'Print what would be removed, remove nothing'
+complete -c nora -n "__fish_nora_using_subcommand gc" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand gc" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand gc" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand pack" -s o -l output -d 'Output file; volumes are named OUT with .001, .002… before .tar.zst' -r -F
+complete -c nora -n "__fish_nora_using_subcommand pack" -l since -d 'Leave out what this receipt (from `nora receipt` on the far side) says is held' -r -F
+complete -c nora -n "__fish_nora_using_subcommand pack" -l split -d 'Split into volumes smaller than SIZE (e.g. 4G, 700M; binary units)' -r
+complete -c nora -n "__fish_nora_using_subcommand pack" -l sign -d 'Sign every volume manifest with this minisign secret key' -r -F
+complete -c nora -n "__fish_nora_using_subcommand pack" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand pack" -l gzip -d 'Compress with gzip instead of zstd'
+complete -c nora -n "__fish_nora_using_subcommand pack" -l dry-run -d 'Print what would go in and its size; write nothing'
+complete -c nora -n "__fish_nora_using_subcommand pack" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand pack" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand pack" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand pack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand unpack" -l on-conflict -d 'Settle conflicting refs: keep the bundle\'s or replace them with the pack\'s' -r -f -a "keep\t'Keep the bundle\'s version of conflicting refs'
+replace\t'Take the incoming version of conflicting refs'"
+complete -c nora -n "__fish_nora_using_subcommand unpack" -l require-signature -d 'Refuse volumes not signed with this public key (minisign .pub file or base64)' -r
+complete -c nora -n "__fish_nora_using_subcommand unpack" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand unpack" -s y -l yes -d 'Do not ask; replace conflicting refs with the pack\'s'
+complete -c nora -n "__fish_nora_using_subcommand unpack" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand unpack" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand unpack" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand unpack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand receipt" -s o -l output -d 'Receipt file to write' -r -F
+complete -c nora -n "__fish_nora_using_subcommand receipt" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand receipt" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand receipt" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand receipt" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand receipt" -s h -l help -d 'Print help'
+complete -c nora -n "__fish_nora_using_subcommand backup" -s o -l output -d 'Backup file to write' -r -F
+complete -c nora -n "__fish_nora_using_subcommand backup" -l split -d 'Split into volumes smaller than SIZE' -r
+complete -c nora -n "__fish_nora_using_subcommand backup" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand backup" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand backup" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand backup" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c nora -n "__fish_nora_using_subcommand restore" -l on-conflict -d 'Settle conflicting refs without asking' -r -f -a "keep\t'Keep the bundle\'s version of conflicting refs'
+replace\t'Take the incoming version of conflicting refs'"
+complete -c nora -n "__fish_nora_using_subcommand restore" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand restore" -s y -l yes -d 'Do not ask; take the backup\'s version of conflicting refs'
+complete -c nora -n "__fish_nora_using_subcommand restore" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand restore" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand restore" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand key; and not __fish_seen_subcommand_from generate help" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand key; and not __fish_seen_subcommand_from generate help" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand key; and not __fish_seen_subcommand_from generate help" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand key; and not __fish_seen_subcommand_from generate help" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand key; and not __fish_seen_subcommand_from generate help" -s h -l help -d 'Print help'
+complete -c nora -n "__fish_nora_using_subcommand key; and not __fish_seen_subcommand_from generate help" -f -a "generate" -d 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
+complete -c nora -n "__fish_nora_using_subcommand key; and not __fish_seen_subcommand_from generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from generate" -s o -l output -d 'Secret key file to write; the public key goes beside it with .pub' -r -F
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from generate" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from generate" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from generate" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
+complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nora -n "__fish_nora_using_subcommand completions" -l dir -d 'Write scripts for bash, zsh, fish, powershell and elvish into DIR' -r -F
+complete -c nora -n "__fish_nora_using_subcommand completions" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand completions" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c nora -n "__fish_nora_using_subcommand man" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand man" -l json -d 'Print machine-readable JSON on stdout instead of text'
+complete -c nora -n "__fish_nora_using_subcommand man" -s q -l quiet -d 'Print nothing but errors'
+complete -c nora -n "__fish_nora_using_subcommand man" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
+complete -c nora -n "__fish_nora_using_subcommand man" -s h -l help -d 'Print help'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "init" -d 'Create an empty bundle (or confirm an existing one)'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "add" -d 'Import local artifacts into the bundle'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "ls" -d 'List the bundle\'s refs with their sizes'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "verify" -d 'Check every blob\'s digest, every ref\'s blobs and OCI graph, and ecosystem hashes'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "gc" -d 'Remove blobs no ref reaches and stale temp files'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "pack" -d 'Write the bundle (or what a receipt says the far side lacks) into a pack'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "unpack" -d 'Verify pack volumes and add their content to the bundle'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "receipt" -d 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "backup" -d 'Write a full backup of the bundle (a complete pack marked as a backup)'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "restore" -d 'Restore a backup made by `nora backup` (or any full pack)'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "key" -d 'Manage minisign-compatible Ed25519 keys for signing packs'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "completions" -d 'Print a shell completion script, or write all of them into a directory'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "man" -d 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore key completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nora -n "__fish_nora_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
