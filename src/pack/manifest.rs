@@ -220,7 +220,11 @@ impl VolumeManifest {
         {
             return Err(bad("volume table is inconsistent".into()));
         }
-        if row.digest != entries_digest(&m.entries) || row.entries != m.entries.len() as u64 {
+        let bytes: u64 = m.entries.iter().map(|e| e.size).sum();
+        if row.digest != entries_digest(&m.entries)
+            || row.entries != m.entries.len() as u64
+            || row.bytes != bytes
+        {
             return Err(bad(format!(
                 "volume {}'s entries do not match the pack's volume table; it belongs to another pack or was altered",
                 m.volume

@@ -69,7 +69,12 @@ pub fn select(bundle: &Bundle, since: Option<&Receipt>) -> Result<Selection> {
     let mut refs = Vec::new();
     let mut needed = BTreeSet::new();
     let mut created = String::new();
-    for (key, rec) in bundle.refs()? {
+    for (key, rec) in bundle.list_refs()? {
+        let rec = rec.map_err(|e| {
+            Error::Other(format!(
+                "{e}; a pack would leave this ref out: fix or remove it (see `nora verify`)"
+            ))
+        })?;
         let bytes = rec.to_bytes();
         if let Some(r) = since {
             if r.refs.get(&key.to_string()).map(String::as_str) == Some(Digest::of(&bytes).hex()) {

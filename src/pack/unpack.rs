@@ -165,7 +165,7 @@ fn decompress<R: io::BufRead + Send + 'static>(
         d.window_log_max(31).at("configure zstd for", file)?;
         Ok(Box::new(d))
     } else if magic.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(flate2::read::GzDecoder::new(r)))
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(r)))
     } else {
         Err(bad(file, "not a nora pack: neither zstd nor gzip data"))
     }
@@ -538,7 +538,7 @@ fn read_volume(
     let mut ar = tar::Archive::new(pipelined(dec, plain));
     let mut new_blobs: Vec<(Digest, PathBuf)> = Vec::new();
     let mut new_refs: Vec<(RefKey, PathBuf)> = Vec::new();
-    let mut parts_done: Vec<(Digest, u32)> = Vec::new();
+    let mut parts_done: Vec<(crate::pack::manifest::Entry, PathBuf)> = Vec::new();
     let mut bytes = 0u64;
     let mut last_reported = 0u64;
     {
@@ -546,7 +546,7 @@ fn read_volume(
             .entries()
             .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
         let mut expect = m.entries.iter().enumerate();
-        let mut pending_header = true;
+        let mut position = 0usize;
         loop {
             let next = entries.next();
             let mut entry = match next {
@@ -560,15 +560,17 @@ fn read_volume(
                 Some(Ok(e)) => e,
             };
             let path = check_entry(file, &entry)?;
-            if pending_header && (path == MANIFEST_NAME || path == SIGNATURE_NAME) {
-                if path == SIGNATURE_NAME {
-                    pending_header = false;
-                }
+            position += 1;
+            let header_entry = match position {
+                1 => path == MANIFEST_NAME,
+                2 => path == SIGNATURE_NAME && head.signature.is_some(),
+                _ => false,
+            };
+            if header_entry {
                 io::copy(&mut entry, &mut io::sink())
                     .map_err(|e| bad(file, format!("reading {path}: {e}")))?;
                 continue;
             }
-            pending_header = false;
             let Some((i, want)) = expect.next() else {
                 return Err(bad(
                     file,
@@ -622,30 +624,16 @@ fn read_volume(
                     }
                 }
                 EntryKind::Part => {
-                    let blob = want.blob.clone().expect("checked by manifest parse");
-                    let asm_dir = staging.join("assembly");
-                    fs::create_dir_all(&asm_dir).at("create directory", &asm_dir)?;
-                    let asm = asm_dir.join(blob.hex());
-                    let mut f = fs::OpenOptions::new()
-                        .create(true)
-                        .truncate(false)
-                        .write(true)
-                        .open(&asm)
-                        .at("open", &asm)?;
-                    let blob_size = want.blob_size.unwrap_or(0);
-                    if f.metadata().at("stat", &asm)?.len() != blob_size {
-                        f.set_len(blob_size).at("size", &asm)?;
-                    }
-                    f.seek(SeekFrom::Start(want.offset.unwrap_or(0)))
-                        .at("seek in", &asm)?;
+                    let dest = work.path().join(i.to_string());
+                    let f = File::create(&dest).at("create", &dest)?;
                     let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
                     copy_exact(&mut entry, &mut w, size, file, &path)?;
                     let (bw, d) = w.finish();
                     bw.into_inner()
                         .map_err(|e| e.into_error())
-                        .at("write", &asm)?;
+                        .at("write", &dest)?;
                     verify(d)?;
-                    parts_done.push((blob, want.index.unwrap_or(0)));
+                    parts_done.push((want.clone(), dest));
                 }
                 EntryKind::Ref => {
                     let bytes = read_small(file, &mut entry, &path, 64 << 20)?;
@@ -691,7 +679,28 @@ fn read_volume(
             ));
         }
     }
-    // everything verified: make it durable, then visible to the staging state
+    // everything verified: parts into their blobs' assembly files, then make it durable
+    for (e, p) in &parts_done {
+        let blob = e.blob.as_ref().expect("parts name their blob");
+        let asm_dir = staging.join("assembly");
+        fs::create_dir_all(&asm_dir).at("create directory", &asm_dir)?;
+        let asm = asm_dir.join(blob.hex());
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&asm)
+            .at("open", &asm)?;
+        let blob_size = e.blob_size.unwrap_or(0);
+        if f.metadata().at("stat", &asm)?.len() != blob_size {
+            f.set_len(blob_size).at("size", &asm)?;
+        }
+        f.seek(SeekFrom::Start(e.offset.unwrap_or(0)))
+            .at("seek in", &asm)?;
+        let mut src = File::open(p).at("open", p)?;
+        io::copy(&mut src, &mut f).at("copy part into", &asm)?;
+        fs::remove_file(p).at("remove", p)?;
+    }
     sync_all_in(work.path(), &new_blobs, staging)?;
     for (d, p) in &new_blobs {
         let target = bundle.blob_path(d);
@@ -717,8 +726,13 @@ fn read_volume(
             .filter(|e| e.kind == EntryKind::Blob)
             .map(|e| e.digest.clone()),
     );
-    for (b, i) in parts_done {
-        state.parts.entry(b).or_default().insert(i);
+    for (e, _) in parts_done {
+        let blob = e.blob.expect("parts name their blob");
+        state
+            .parts
+            .entry(blob)
+            .or_default()
+            .insert(e.index.unwrap_or(0));
     }
     fs::create_dir_all(staging).at("create directory", staging)?;
     write_atomic(
