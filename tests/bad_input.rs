@@ -367,7 +367,7 @@ fn artifacts_that_are_not_what_their_ecosystem_says() {
         .stderr(contains("nopkg.tgz"))
         .stderr(contains("package.json"));
     // a wheel with a bad name
-    let w = common::fixtures::wheel(&env.dir.path().to_path_buf(), "good", "1.0");
+    let w = common::fixtures::wheel(env.dir.path(), "good", "1.0");
     std::fs::rename(&w, env.path("not-a-valid-wheel.whl")).unwrap();
     env.nora("b", &["add", "pypi", "not-a-valid-wheel.whl"])
         .assert()
