@@ -70,6 +70,40 @@ fn all_seven_ecosystems_cross_the_gap() {
             .collect::<Vec<_>>()
     };
     assert_eq!(pick(&sa), pick(&sb));
+    // the root index.json makes the bundle an OCI image layout that OCI tools read directly
+    let index = std::fs::read_to_string(env.path("b/index.json")).unwrap();
+    assert!(
+        index.contains("\"library/sample:1.0\"") && index.contains("\"library/hello:1.0\""),
+        "{index}"
+    );
+    if which("skopeo") {
+        let src = format!("oci:{}:library/sample:1.0", env.path("b").display());
+        let out = std::process::Command::new("skopeo")
+            .args(["inspect", "--raw", &src])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout)
+            .contains("application/vnd.oci.image.index.v1+json"));
+        let dest = format!("oci:{}:copy", env.path("copied").display());
+        let st = std::process::Command::new("skopeo")
+            .args(["copy", "--all", &src, &dest])
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "skopeo copy: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    } else if std::env::var("CI").is_ok() {
+        panic!("skopeo is not installed; .ci/test installs it");
+    } else {
+        eprintln!("SKIPPED: skopeo not installed, OCI layout read-back not checked");
+    }
 }
 
 #[test]

@@ -189,6 +189,58 @@ impl Bundle {
         Ok(key)
     }
 
+    /// Writes many records in one batch: temp files, one sync of the file system, renames,
+    /// then one fsync per directory touched. Every blob each record names must be present.
+    pub fn write_refs(&self, records: &[&RefRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let tmp_dir = self.layout.tmp_dir();
+        let mut made = std::collections::HashSet::new();
+        let mut staged = Vec::with_capacity(records.len());
+        for rec in records {
+            let key = rec.body.key()?;
+            let target = self.layout.ref_file(&key);
+            let parent = target
+                .parent()
+                .expect("ref files live under refs/")
+                .to_path_buf();
+            if made.insert(parent.clone()) {
+                fs::create_dir_all(&parent).at("create directory", &parent)?;
+            }
+            let mut tmp = tempfile::Builder::new()
+                .prefix("write-")
+                .tempfile_in(&tmp_dir)
+                .at("create temp file in", &tmp_dir)?;
+            tmp.write_all(&rec.to_bytes()).at("write", tmp.path())?;
+            if !cfg!(target_os = "linux") {
+                tmp.as_file().sync_all().at("fsync", tmp.path())?;
+            }
+            staged.push((tmp.into_temp_path(), target));
+        }
+        sync_files(&tmp_dir, std::iter::empty())?;
+        for (tmp, target) in staged {
+            tmp.persist(&target).map_err(|e| Error::Io {
+                action: "rename into",
+                path: target.clone(),
+                source: e.error,
+            })?;
+        }
+        for dir in made {
+            sync_dir(&dir)?;
+        }
+        Ok(())
+    }
+
+    /// Number of ref files, counted without reading them.
+    pub fn count_refs(&self) -> usize {
+        walkdir::WalkDir::new(self.layout.refs_dir())
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .count()
+    }
+
     /// Removes the record at `key`; returns whether it existed.
     pub fn remove_ref(&self, key: &RefKey) -> Result<bool> {
         let p = self.layout.ref_file(key);
@@ -207,9 +259,43 @@ impl Bundle {
 
     /// Every ref in the bundle, sorted by key. Unreadable records are reported as errors.
     pub fn list_refs(&self) -> Result<Vec<(RefKey, Result<RefRecord>)>> {
-        let root = self.layout.refs_dir();
+        self.list_refs_in(&self.layout.refs_dir())
+    }
+
+    /// Every ref of one ecosystem, sorted by key.
+    pub fn list_ecosystem_refs(&self, ecosystem: &str) -> Result<Vec<(RefKey, Result<RefRecord>)>> {
+        let dir = self
+            .layout
+            .refs_dir()
+            .join(layout::escape_component(ecosystem));
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        self.list_refs_in(&dir)
+    }
+
+    fn list_refs_in(&self, root: &Path) -> Result<Vec<(RefKey, Result<RefRecord>)>> {
         let mut out = Vec::new();
-        for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        self.walk_refs_in(root, |k, r| {
+            out.push((k, r));
+            Ok(())
+        })?;
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Calls `f` for every ref record file (in file-name order, not key order) without
+    /// holding them all in memory.
+    pub fn walk_refs(&self, f: impl FnMut(RefKey, Result<RefRecord>) -> Result<()>) -> Result<()> {
+        self.walk_refs_in(&self.layout.refs_dir(), f)
+    }
+
+    fn walk_refs_in(
+        &self,
+        root: &Path,
+        mut f: impl FnMut(RefKey, Result<RefRecord>) -> Result<()>,
+    ) -> Result<()> {
+        for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
             let entry = entry.map_err(|e| Error::Other(format!("walk {}: {e}", root.display())))?;
             if !entry.file_type().is_file() {
                 continue;
@@ -218,8 +304,8 @@ impl Bundle {
             let bytes = fs::read(entry.path()).at("read ref", entry.path())?;
             match serde_json::from_slice::<RefRecord>(&bytes) {
                 Ok(rec) => match rec.body.key() {
-                    Ok(k) if k.rel_path() == rel => out.push((k, Ok(rec))),
-                    Ok(k) => out.push((
+                    Ok(k) if k.rel_path() == rel => f(k, Ok(rec))?,
+                    Ok(k) => f(
                         k.clone(),
                         Err(Error::BadRef {
                             key: rel.display().to_string(),
@@ -228,20 +314,19 @@ impl Bundle {
                                 k.rel_path().display()
                             ),
                         }),
-                    )),
-                    Err(e) => out.push((path_key(rel), Err(e))),
+                    )?,
+                    Err(e) => f(path_key(rel), Err(e))?,
                 },
-                Err(e) => out.push((
+                Err(e) => f(
                     path_key(rel),
                     Err(Error::BadRef {
                         key: rel.display().to_string(),
                         reason: format!("not a valid ref record: {e}"),
                     }),
-                )),
+                )?,
             }
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        Ok(())
     }
 
     /// Every readable ref, sorted by key.
@@ -267,6 +352,32 @@ impl Bundle {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Rewrites the root `index.json` (OCI image layout) from the OCI tag refs, so OCI tools
+    /// can read the bundle as a layout (`oci:DIR:<repository>:<tag>`). Derived data.
+    pub fn rebuild_oci_index(&self) -> Result<()> {
+        let mut manifests = Vec::new();
+        for (_, rec) in self.list_ecosystem_refs("oci")? {
+            if let Ok(RefRecord {
+                body: refs::RefBody::OciTag(t),
+                ..
+            }) = rec
+            {
+                manifests.push(serde_json::json!({
+                    "mediaType": t.media_type, "digest": t.digest, "size": t.size,
+                    "annotations": {"org.opencontainers.image.ref.name": format!("{}:{}", t.repository, t.tag)}
+                }));
+            }
+        }
+        let index = serde_json::json!({"schemaVersion": 2, "mediaType": oci::INDEX_V1, "manifests": manifests});
+        let mut bytes = serde_json::to_vec_pretty(&index).expect("json");
+        bytes.push(b'\n');
+        let path = self.root().join(layout::OCI_INDEX);
+        if std::fs::read(&path).ok().as_deref() == Some(&bytes[..]) {
+            return Ok(());
+        }
+        write_atomic(&path, &bytes, &self.layout.tmp_dir())
     }
 
     /// Appends one JSON line to `journal/<name>`.
@@ -303,6 +414,23 @@ fn remove_empty_dirs(mut dir: &Path, stop: &Path) {
             None => break,
         }
     }
+}
+
+/// Makes written files durable: one `syncfs` on Linux, else an fsync of each file.
+pub fn sync_files<'a>(dir: &Path, files: impl Iterator<Item = &'a fs::File>) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let d = fs::File::open(dir).at("open", dir)?;
+        // SAFETY: syncfs takes any open descriptor on the file system to flush.
+        if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+    }
+    for f in files {
+        f.sync_all().at("fsync file in", dir)?;
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically: temp file in `tmp_dir`, fsync, rename.

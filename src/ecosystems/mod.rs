@@ -141,6 +141,9 @@ pub fn add(
             });
         }
     }
+    if eco == Ecosystem::Oci {
+        bundle.rebuild_oci_index()?;
+    }
     Ok(out)
 }
 

@@ -155,11 +155,37 @@ impl Entry {
     }
 }
 
-/// sha256 hex of the canonical JSON of an entry list.
-pub fn entries_digest(entries: &[Entry]) -> String {
-    Digest::of(&serde_json::to_vec(entries).expect("entries serialize"))
-        .hex()
-        .to_string()
+/// sha256 hex of the canonical JSON of an entry list, hashed as it is serialized.
+pub fn entries_digest<E: Serialize>(entries: &[E]) -> String {
+    let mut w = crate::digest::HashingWriter::new(std::io::sink());
+    serde_json::to_writer(&mut w, entries).expect("entries serialize");
+    w.finish().1.hex().to_string()
+}
+
+/// A manifest being written, borrowing its header and entries; it serializes to exactly
+/// the bytes of the equal [`VolumeManifest`].
+#[derive(Serialize)]
+pub struct ManifestOut<'a> {
+    /// Pack format version.
+    pub nora_pack: u32,
+    /// Pack id.
+    pub pack_id: &'a str,
+    /// Shared header.
+    #[serde(flatten)]
+    pub header: &'a PackHeader,
+    /// Volume number.
+    pub volume: u32,
+    /// This volume's entries.
+    pub entries: Vec<&'a Entry>,
+}
+
+impl ManifestOut<'_> {
+    /// Canonical bytes, as stored in the tar.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("manifest serializes");
+        v.push(b'\n');
+        v
+    }
 }
 
 /// The pack id of a header.
@@ -184,9 +210,13 @@ impl VolumeManifest {
             file: file.to_string(),
             reason,
         };
-        let v: serde_json::Value = serde_json::from_slice(bytes)
+        #[derive(Deserialize)]
+        struct Version {
+            nora_pack: Option<u64>,
+        }
+        let v: Version = serde_json::from_slice(bytes)
             .map_err(|e| bad(format!("{MANIFEST_NAME} is not JSON: {e}")))?;
-        let version = v.get("nora_pack").and_then(|x| x.as_u64()).ok_or_else(|| {
+        let version = v.nora_pack.ok_or_else(|| {
             bad(format!(
                 "{MANIFEST_NAME} has no nora_pack version; this is not a nora pack"
             ))
@@ -196,7 +226,7 @@ impl VolumeManifest {
                 "pack format version {version} is newer than this nora reads ({PACK_FORMAT}); upgrade nora"
             )));
         }
-        let m: VolumeManifest = serde_json::from_value(v)
+        let m: VolumeManifest = serde_json::from_slice(bytes)
             .map_err(|e| bad(format!("{MANIFEST_NAME} is malformed: {e}")))?;
         if pack_id(&m.header) != m.pack_id {
             return Err(bad(
@@ -238,5 +268,60 @@ impl VolumeManifest {
             }
         }
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrowed_and_owned_manifests_serialize_alike() {
+        let e = Entry {
+            path: format!("blobs/sha256/{}", Digest::of(b"x").hex()),
+            kind: EntryKind::Blob,
+            size: 1,
+            digest: Digest::of(b"x"),
+            key: None,
+            blob: None,
+            index: None,
+            parts: None,
+            offset: None,
+            blob_size: None,
+        };
+        let header = PackHeader {
+            purpose: "pack".into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            source_bundle: "b".into(),
+            compression: "zstd".into(),
+            base: None,
+            requires: vec![],
+            volumes: 1,
+            table: vec![TableRow {
+                volume: 1,
+                entries: 1,
+                bytes: 1,
+                digest: entries_digest(std::slice::from_ref(&e)),
+            }],
+            totals: Totals::default(),
+        };
+        let id = pack_id(&header);
+        let owned = VolumeManifest {
+            nora_pack: 1,
+            pack_id: id.clone(),
+            header: header.clone(),
+            volume: 1,
+            entries: vec![e.clone()],
+        };
+        let borrowed = ManifestOut {
+            nora_pack: 1,
+            pack_id: &id,
+            header: &header,
+            volume: 1,
+            entries: vec![&e],
+        };
+        assert_eq!(owned.to_bytes(), borrowed.to_bytes());
+        assert_eq!(entries_digest(&[&e]), entries_digest(std::slice::from_ref(&e)));
+        VolumeManifest::parse("t", &borrowed.to_bytes()).unwrap();
     }
 }

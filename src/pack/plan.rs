@@ -14,8 +14,8 @@ pub enum Source {
     Blob,
     /// A byte range of a blob file.
     Range { offset: u64, len: u64 },
-    /// In-memory bytes (ref records).
-    Bytes(Vec<u8>),
+    /// A ref record of the selection, by index.
+    Ref(usize),
 }
 
 /// An entry and its source.
@@ -87,7 +87,12 @@ fn all_entries(sel: &Selection) -> Vec<Planned> {
             source: Source::Blob,
         })
         .collect();
-    v.extend(sel.refs.iter().map(|(k, bytes)| ref_planned(k, bytes)));
+    v.extend(
+        sel.refs
+            .iter()
+            .enumerate()
+            .map(|(i, (k, bytes))| ref_planned(i, k, bytes)),
+    );
     v
 }
 
@@ -106,7 +111,7 @@ fn blob_entry(d: &Digest, size: u64) -> Entry {
     }
 }
 
-fn ref_planned(k: &crate::bundle::layout::RefKey, bytes: &[u8]) -> Planned {
+fn ref_planned(index: usize, k: &crate::bundle::layout::RefKey, bytes: &[u8]) -> Planned {
     Planned {
         entry: Entry {
             path: k.rel_path_string(),
@@ -120,7 +125,7 @@ fn ref_planned(k: &crate::bundle::layout::RefKey, bytes: &[u8]) -> Planned {
             offset: None,
             blob_size: None,
         },
-        source: Source::Bytes(bytes.to_vec()),
+        source: Source::Ref(index),
     }
 }
 
@@ -204,8 +209,8 @@ fn plan_with(bundle: &Bundle, sel: &Selection, cap: u64) -> Result<Vec<Vec<Plann
             );
         }
     }
-    for (k, bytes) in &sel.refs {
-        let p = ref_planned(k, bytes);
+    for (i, (k, bytes)) in sel.refs.iter().enumerate() {
+        let p = ref_planned(i, k, bytes);
         let cost = tar_cost(&p.entry.path, p.entry.size) + manifest_cost(&p.entry);
         place(&mut vols, &mut used, p, cost);
     }

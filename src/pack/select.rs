@@ -69,7 +69,7 @@ pub fn select(bundle: &Bundle, since: Option<&Receipt>) -> Result<Selection> {
     let mut refs = Vec::new();
     let mut needed = BTreeSet::new();
     let mut created = String::new();
-    for (key, rec) in bundle.list_refs()? {
+    bundle.walk_refs(|key, rec| {
         let rec = rec.map_err(|e| {
             Error::Other(format!(
                 "{e}; a pack would leave this ref out: fix or remove it (see `nora verify`)"
@@ -78,7 +78,7 @@ pub fn select(bundle: &Bundle, since: Option<&Receipt>) -> Result<Selection> {
         let bytes = rec.to_bytes();
         if let Some(r) = since {
             if r.refs.get(&key.to_string()).map(String::as_str) == Some(Digest::of(&bytes).hex()) {
-                continue;
+                return Ok(());
             }
         }
         closure(bundle, &key, &rec.body, &mut needed)?;
@@ -86,7 +86,9 @@ pub fn select(bundle: &Bundle, since: Option<&Receipt>) -> Result<Selection> {
             created = rec.added.clone();
         }
         refs.push((key, bytes));
-    }
+        Ok(())
+    })?;
+    refs.sort_by(|a, b| a.0.cmp(&b.0));
     let held: BTreeSet<&str> = since
         .map(|r| r.blobs.iter().map(String::as_str).collect())
         .unwrap_or_default();

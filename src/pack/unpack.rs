@@ -4,7 +4,7 @@
 use crate::bundle::layout::{self, RefKey};
 use crate::bundle::refs::RefRecord;
 use crate::bundle::{lock, sync_dir, write_atomic, Bundle};
-use crate::digest::{Digest, HashingWriter};
+use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
 use crate::pack::manifest::{EntryKind, PackHeader, VolumeManifest, MANIFEST_NAME, SIGNATURE_NAME};
 use crate::pack::select::closure;
@@ -426,6 +426,7 @@ pub fn unpack(
 
 struct ChannelReader {
     rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    back: std::sync::mpsc::SyncSender<Vec<u8>>,
     buf: Vec<u8>,
     pos: usize,
     done: bool,
@@ -440,7 +441,8 @@ impl Read for ChannelReader {
             match self.rx.recv() {
                 Ok(Ok(b)) if b.is_empty() => self.done = true,
                 Ok(Ok(b)) => {
-                    self.buf = b;
+                    let used = std::mem::replace(&mut self.buf, b);
+                    let _ = self.back.try_send(used);
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
@@ -454,14 +456,19 @@ impl Read for ChannelReader {
     }
 }
 
-/// Decompresses on its own thread so hashing and writing overlap with it.
+const CHUNK: usize = 1 << 20;
+
+/// Decompresses on its own thread so hashing and writing overlap with it; chunk buffers
+/// travel back for reuse, so memory stays at a handful of chunks.
 fn pipelined(
     mut r: Box<dyn Read + Send>,
     counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> ChannelReader {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(3);
+    let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
     std::thread::spawn(move || loop {
-        let mut b = vec![0u8; 1 << 20];
+        let mut b = back_rx.try_recv().unwrap_or_default();
+        b.resize(CHUNK, 0);
         let mut filled = 0;
         let res = loop {
             match r.read(&mut b[filled..]) {
@@ -493,6 +500,7 @@ fn pipelined(
     });
     ChannelReader {
         rx,
+        back: back_tx,
         buf: Vec::new(),
         pos: 0,
         done: false,
@@ -537,10 +545,13 @@ fn read_volume(
     let plain = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut ar = tar::Archive::new(pipelined(dec, plain));
     let mut new_blobs: Vec<(Digest, PathBuf)> = Vec::new();
-    let mut new_refs: Vec<(RefKey, PathBuf)> = Vec::new();
+    let refs_tmp = work.path().join("refs.jsonl");
+    let mut new_refs = io::BufWriter::new(File::create(&refs_tmp).at("create", &refs_tmp)?);
+    let mut ref_count = 0usize;
     let mut parts_done: Vec<(crate::pack::manifest::Entry, PathBuf)> = Vec::new();
     let mut bytes = 0u64;
     let mut last_reported = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
     {
         let mut entries = ar
             .entries()
@@ -604,45 +615,41 @@ fn read_volume(
                 }
             };
             match want.kind {
-                EntryKind::Blob => {
-                    if bundle.has_blob(&want.digest) {
-                        crate::bundle::ingest::touch(&bundle.blob_path(&want.digest));
-                        let mut w = HashingWriter::new(io::sink());
-                        copy_exact(&mut entry, &mut w, size, file, &path)?;
-                        verify(w.finish().1)?;
-                    } else {
-                        let dest = work.path().join(i.to_string());
-                        let f = File::create(&dest).at("create", &dest)?;
-                        let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
-                        copy_exact(&mut entry, &mut w, size, file, &path)?;
-                        let (bw, d) = w.finish();
-                        bw.into_inner()
-                            .map_err(|e| e.into_error())
-                            .at("write", &dest)?;
-                        verify(d)?;
-                        new_blobs.push((want.digest.clone(), dest));
-                    }
-                }
-                EntryKind::Part => {
+                EntryKind::Blob | EntryKind::Part => {
+                    let existing = want.kind == EntryKind::Blob && bundle.has_blob(&want.digest);
                     let dest = work.path().join(i.to_string());
-                    let f = File::create(&dest).at("create", &dest)?;
-                    let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
-                    copy_exact(&mut entry, &mut w, size, file, &path)?;
-                    let (bw, d) = w.finish();
-                    bw.into_inner()
-                        .map_err(|e| e.into_error())
-                        .at("write", &dest)?;
-                    verify(d)?;
-                    parts_done.push((want.clone(), dest));
+                    let mut out = if existing {
+                        crate::bundle::ingest::touch(&bundle.blob_path(&want.digest));
+                        None
+                    } else {
+                        Some(File::create(&dest).at("create", &dest)?)
+                    };
+                    verify(copy_hashing(
+                        &mut entry,
+                        out.as_mut(),
+                        size,
+                        &mut buf,
+                        file,
+                        &path,
+                    )?)?;
+                    if out.is_some() {
+                        if want.kind == EntryKind::Blob {
+                            new_blobs.push((want.digest.clone(), dest));
+                        } else {
+                            parts_done.push((want.clone(), dest));
+                        }
+                    }
                 }
                 EntryKind::Ref => {
                     let bytes = read_small(file, &mut entry, &path, 64 << 20)?;
                     verify(Digest::of(&bytes))?;
                     let key = RefKey::parse(want.key.as_deref().unwrap_or_default())?;
-                    RefRecord::from_bytes(&key, &bytes).map_err(|e| bad(file, e.to_string()))?;
-                    let dest = work.path().join(i.to_string());
-                    fs::write(&dest, &bytes).at("write", &dest)?;
-                    new_refs.push((key, dest));
+                    let rec = RefRecord::from_bytes(&key, &bytes)
+                        .map_err(|e| bad(file, e.to_string()))?;
+                    let mut line = serde_json::to_vec(&rec).expect("records serialize");
+                    line.push(b'\n');
+                    new_refs.write_all(&line).at("write", &refs_tmp)?;
+                    ref_count += 1;
                 }
             }
             bytes += size;
@@ -679,6 +686,10 @@ fn read_volume(
             ));
         }
     }
+    new_refs
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .at("write", &refs_tmp)?;
     // everything verified: parts into their blobs' assembly files, then make it durable
     for (e, p) in &parts_done {
         let blob = e.blob.as_ref().expect("parts name their blob");
@@ -709,15 +720,12 @@ fn read_volume(
         }
     }
     bundle.sync_blob_dir()?;
-    let refs_dir = staging.join("refs");
-    for (k, p) in &new_refs {
-        let target = staging.join(k.rel_path());
-        let parent = target.parent().expect("ref files have parents");
-        fs::create_dir_all(parent).at("create directory", parent)?;
-        fs::rename(p, &target).at("stage ref", &target)?;
-    }
-    if !new_refs.is_empty() {
-        sync_tree(&refs_dir)?;
+    if ref_count > 0 {
+        let refs_dir = staging.join("refs");
+        fs::create_dir_all(&refs_dir).at("create directory", &refs_dir)?;
+        let target = refs_dir.join(format!("{:04}.jsonl", m.volume));
+        fs::rename(&refs_tmp, &target).at("stage refs", &target)?;
+        sync_dir(&refs_dir)?;
     }
     state.received.insert(m.volume);
     state.blobs.extend(
@@ -746,22 +754,47 @@ fn read_volume(
     Ok((new_blobs.len() as u64, bytes))
 }
 
-fn copy_exact(
+/// Copies exactly `size` bytes, hashing them, into `w` (or nowhere), through one reused buffer.
+fn copy_hashing(
     r: &mut impl Read,
-    w: &mut impl Write,
+    mut w: Option<&mut File>,
     size: u64,
+    buf: &mut [u8],
     file: &Path,
     path: &str,
-) -> Result<()> {
-    let n = io::copy(&mut r.take(size), w)
-        .map_err(|e| bad(file, format!("entry '{path}' is truncated or corrupt: {e}")))?;
-    if n != size {
-        return Err(bad(
-            file,
-            format!("entry '{path}' is truncated: {n} of {size} bytes"),
-        ));
+) -> Result<Digest> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut left = size;
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let n = match r.read(&mut buf[..want]) {
+            Ok(0) => {
+                return Err(bad(
+                    file,
+                    format!(
+                        "entry '{path}' is truncated: {} of {size} bytes",
+                        size - left
+                    ),
+                ))
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(bad(
+                    file,
+                    format!("entry '{path}' is truncated or corrupt: {e}"),
+                ))
+            }
+        };
+        h.update(&buf[..n]);
+        if let Some(w) = w.as_deref_mut() {
+            w.write_all(&buf[..n])
+                .map_err(|e| bad(file, format!("writing entry '{path}': {e}")))?;
+        }
+        left -= n as u64;
     }
-    Ok(())
+    Ok(Digest::from_bytes(&h.finalize()))
 }
 
 /// Makes every file written for a volume durable: one `syncfs` where the platform has it.
@@ -798,13 +831,22 @@ fn sync_all_in(work: &Path, blobs: &[(Digest, PathBuf)], staging: &Path) -> Resu
     Ok(())
 }
 
-fn sync_tree(dir: &Path) -> Result<()> {
-    for e in walkdir::WalkDir::new(dir)
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_dir())
-    {
-        sync_dir(e.path())?;
+/// Reads the staged ref files of a pack one record at a time.
+fn for_each_staged(dir: &Path, mut f: impl FnMut(RefKey, RefRecord) -> Result<()>) -> Result<()> {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let mut files: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for p in files {
+        let r = io::BufReader::new(File::open(&p).at("open staged refs", &p)?);
+        for line in io::BufRead::lines(r) {
+            let line = line.at("read staged refs", &p)?;
+            let rec: RefRecord = serde_json::from_str(&line).map_err(|err| {
+                Error::Other(format!("{}: unreadable staged ref: {err}", p.display()))
+            })?;
+            f(rec.body.key()?, rec)?;
+        }
     }
     Ok(())
 }
@@ -847,39 +889,26 @@ fn finish(
         bundle.sync_blob_dir()?;
         report.blobs_added += 1;
     }
+    // pass 1: classify every staged ref, keeping only the keys of new ones and the conflicts
     let refs_root = staging.join("refs");
-    let mut incoming: Vec<(RefKey, RefRecord)> = Vec::new();
-    for e in walkdir::WalkDir::new(&refs_root)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-    {
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let bytes = fs::read(e.path()).at("read staged ref", e.path())?;
-        let rec: RefRecord = serde_json::from_slice(&bytes).map_err(|err| {
-            Error::Other(format!(
-                "{}: unreadable staged ref: {err}",
-                e.path().display()
-            ))
-        })?;
-        incoming.push((rec.body.key()?, rec));
-    }
-    let mut new = Vec::new();
+    let mut new: std::collections::HashSet<RefKey> = std::collections::HashSet::new();
     let mut identical = 0usize;
     let mut conflicts = Vec::new();
-    for (k, rec) in incoming {
+    for_each_staged(&refs_root, |k, rec| {
         let mut needed = BTreeSet::new();
         closure(bundle, &k, &rec.body, &mut needed)
             .map_err(|e| Error::Other(format!("pack {}: {e}", &state.pack_id[..16])))?;
         match bundle.read_ref(&k)? {
-            None => new.push((k, rec)),
+            None => {
+                new.insert(k);
+            }
             Some(old) if old.same_target(&rec) => identical += 1,
             Some(old) => conflicts.push((k, old, rec)),
         }
-    }
-    let existing = bundle.refs()?.len();
+        Ok(())
+    })?;
+    conflicts.sort_by(|a, b| a.0.cmp(&b.0));
+    let existing = bundle.count_refs();
     let source = heads
         .iter()
         .map(|h| h.file.display().to_string())
@@ -927,16 +956,27 @@ fn finish(
             }
         }
     };
-    for (_, rec) in &new {
-        bundle.write_ref(rec)?;
-        report.refs_added += 1;
-    }
+    // pass 2: write the new refs in batches, then the conflicts the policy replaces
+    let mut batch: Vec<RefRecord> = Vec::new();
+    for_each_staged(&refs_root, |k, rec| {
+        if new.contains(&k) {
+            batch.push(rec);
+            if batch.len() >= 4096 {
+                bundle.write_refs(&batch.iter().collect::<Vec<_>>())?;
+                batch.clear();
+            }
+        }
+        Ok(())
+    })?;
+    bundle.write_refs(&batch.iter().collect::<Vec<_>>())?;
+    report.refs_added = new.len() as u64;
     report.refs_unchanged = identical as u64;
+    let mut replaced = Vec::new();
     for (k, old, rec) in &conflicts {
         match policy {
             ConflictPolicy::Keep => report.refs_kept += 1,
             ConflictPolicy::Replace => {
-                bundle.write_ref(rec)?;
+                replaced.push(rec);
                 bundle.journal(
                     "refs.jsonl",
                     &serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "key": k.to_string(),
@@ -946,6 +986,7 @@ fn finish(
             }
         }
     }
+    bundle.write_refs(&replaced)?;
     bundle.journal(
         "packs.jsonl",
         &serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "pack_id": state.pack_id,
@@ -954,5 +995,8 @@ fn finish(
             "refs_replaced": report.refs_replaced, "refs_kept": report.refs_kept}),
     )?;
     fs::remove_dir_all(staging).at("remove staging directory", staging)?;
+    if report.refs_added + report.refs_replaced > 0 {
+        bundle.rebuild_oci_index()?;
+    }
     Ok(())
 }

@@ -2,9 +2,7 @@
 
 use crate::bundle::Bundle;
 use crate::error::{Error, IoContext, Result};
-use crate::pack::manifest::{
-    self, Base, PackHeader, TableRow, Totals, VolumeManifest, PACK_FORMAT,
-};
+use crate::pack::manifest::{self, Base, ManifestOut, PackHeader, TableRow, Totals, PACK_FORMAT};
 use crate::pack::plan::{self, Planned, Source};
 use crate::pack::receipt::Receipt;
 use crate::pack::select;
@@ -102,7 +100,7 @@ pub fn pack(bundle: &Bundle, opts: &PackOptions, progress: &dyn Progress) -> Res
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let entries: Vec<_> = v.iter().map(|p| p.entry.clone()).collect();
+            let entries: Vec<&manifest::Entry> = v.iter().map(|p| &p.entry).collect();
             TableRow {
                 volume: i as u32 + 1,
                 entries: entries.len() as u64,
@@ -161,14 +159,14 @@ pub fn pack(bundle: &Bundle, opts: &PackOptions, progress: &dyn Progress) -> Res
         .unwrap_or(0);
     progress.start("pack", Some(totals.bytes));
     for (i, entries) in volumes.into_iter().enumerate() {
-        let m = VolumeManifest {
+        let m = ManifestOut {
             nora_pack: PACK_FORMAT,
-            pack_id: pack_id.clone(),
-            header: header.clone(),
+            pack_id: &pack_id,
+            header: &header,
             volume: i as u32 + 1,
-            entries: entries.iter().map(|p| p.entry.clone()).collect(),
+            entries: entries.iter().map(|p| &p.entry).collect(),
         };
-        let written = write_volume(bundle, &files[i], &m, &entries, opts, mtime, progress)?;
+        let written = write_volume(bundle, &sel, &files[i], &m, &entries, opts, mtime, progress)?;
         if let Some(limit) = opts.split {
             if written >= limit {
                 return Err(Error::Other(format!(
@@ -207,10 +205,12 @@ fn append<W: Write>(
     t.append_data(&mut h, path, r).at("write entry to", out)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_volume(
     bundle: &Bundle,
+    sel: &select::Selection,
     out: &Path,
-    m: &VolumeManifest,
+    m: &ManifestOut,
     entries: &[Planned],
     opts: &PackOptions,
     mtime: u64,
@@ -240,6 +240,10 @@ fn write_volume(
                 .max(1);
             enc.multithread(workers).at("start zstd workers for", out)?;
             enc.include_checksum(true).at("configure zstd for", out)?;
+            // 1 MiB jobs keep the workers' buffers small; part of the fixed parameters, so
+            // output stays deterministic
+            enc.set_parameter(zstd::stream::raw::CParameter::JobSize(1 << 20))
+                .at("configure zstd for", out)?;
             Sink::Zstd(enc)
         }
         Compression::Gzip => Sink::Gzip(
@@ -280,7 +284,7 @@ fn write_volume(
     for p in entries {
         let e = &p.entry;
         match &p.source {
-            Source::Bytes(b) => append(&mut t, &e.path, e.size, mtime, &b[..], out)?,
+            Source::Ref(i) => append(&mut t, &e.path, e.size, mtime, &sel.refs[*i].1[..], out)?,
             Source::Blob => {
                 let f = bundle.open_blob(&e.digest)?;
                 let len = f.metadata().at("stat", bundle.blob_path(&e.digest))?.len();
@@ -291,7 +295,7 @@ fn write_volume(
                     )));
                 }
                 let r = ProgressReader {
-                    inner: BufReader::with_capacity(1 << 20, f).take(e.size),
+                    inner: BufReader::with_capacity(64 * 1024, f).take(e.size),
                     progress,
                 };
                 append(&mut t, &e.path, e.size, mtime, r, out)?;
@@ -302,7 +306,7 @@ fn write_volume(
                 f.seek(SeekFrom::Start(*offset))
                     .at("seek in", bundle.blob_path(blob))?;
                 let r = ProgressReader {
-                    inner: BufReader::with_capacity(1 << 20, f).take(*len),
+                    inner: BufReader::with_capacity(64 * 1024, f).take(*len),
                     progress,
                 };
                 append(&mut t, &e.path, *len, mtime, r, out)?;
