@@ -213,12 +213,10 @@ impl Bundle {
                 .tempfile_in(&tmp_dir)
                 .at("create temp file in", &tmp_dir)?;
             tmp.write_all(&rec.to_bytes()).at("write", tmp.path())?;
-            if !cfg!(target_os = "linux") {
-                tmp.as_file().sync_all().at("fsync", tmp.path())?;
-            }
             staged.push((tmp.into_temp_path(), target));
         }
-        sync_files(&tmp_dir, std::iter::empty())?;
+        let paths: Vec<PathBuf> = staged.iter().map(|(t, _)| t.to_path_buf()).collect();
+        sync_paths(&tmp_dir, &paths)?;
         for (tmp, target) in staged {
             tmp.persist(&target).map_err(|e| Error::Io {
                 action: "rename into",
@@ -416,8 +414,9 @@ fn remove_empty_dirs(mut dir: &Path, stop: &Path) {
     }
 }
 
-/// Makes written files durable: one `syncfs` on Linux, else an fsync of each file.
-pub fn sync_files<'a>(dir: &Path, files: impl Iterator<Item = &'a fs::File>) -> Result<()> {
+/// Makes written files durable: one `syncfs` of the file system holding `dir` on Linux,
+/// else an fsync of each path.
+pub fn sync_paths(dir: &Path, paths: &[PathBuf]) -> Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
@@ -427,8 +426,10 @@ pub fn sync_files<'a>(dir: &Path, files: impl Iterator<Item = &'a fs::File>) -> 
             return Ok(());
         }
     }
-    for f in files {
-        f.sync_all().at("fsync file in", dir)?;
+    for p in paths {
+        fs::File::open(p)
+            .and_then(|f| f.sync_all())
+            .at("fsync", p)?;
     }
     Ok(())
 }

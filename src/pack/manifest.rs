@@ -321,7 +321,10 @@ mod tests {
             entries: vec![&e],
         };
         assert_eq!(owned.to_bytes(), borrowed.to_bytes());
-        assert_eq!(entries_digest(&[&e]), entries_digest(std::slice::from_ref(&e)));
+        assert_eq!(
+            entries_digest(&[&e]),
+            entries_digest(std::slice::from_ref(&e))
+        );
         VolumeManifest::parse("t", &borrowed.to_bytes()).unwrap();
     }
 }

@@ -1,0 +1,438 @@
+//! Reading one volume: its head (manifest, signature), then every entry, checked against
+//! the manifest and hashed while streaming, committed only when the whole volume verified.
+
+use super::pipeline::{pipelined, CountingRead};
+use super::State;
+use crate::bundle::layout::RefKey;
+use crate::bundle::refs::RefRecord;
+use crate::bundle::{sync_dir, sync_paths, write_atomic, Bundle};
+use crate::digest::Digest;
+use crate::error::{Error, IoContext, Result};
+use crate::pack::manifest::{EntryKind, VolumeManifest, MANIFEST_NAME, SIGNATURE_NAME};
+use crate::progress::Progress;
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// A volume's first entries, read without touching the bundle.
+pub struct VolumeHead {
+    /// The volume file.
+    pub file: PathBuf,
+    /// Its manifest.
+    pub manifest: VolumeManifest,
+    /// The manifest's exact bytes.
+    pub manifest_bytes: Vec<u8>,
+    /// The signature entry, if any.
+    pub signature: Option<String>,
+}
+
+fn decoder(file: &Path) -> Result<Box<dyn Read + Send>> {
+    let f = File::open(file).at("open pack volume", file)?;
+    decompress(file, BufReader::with_capacity(1 << 20, f))
+}
+
+/// Picks the decompressor from the stream's magic bytes.
+fn decompress<R: io::BufRead + Send + 'static>(
+    file: &Path,
+    mut r: R,
+) -> Result<Box<dyn Read + Send>> {
+    let magic = r.fill_buf().at("read", file)?;
+    if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let mut d = zstd::stream::read::Decoder::with_buffer(r).at("start zstd on", file)?;
+        d.window_log_max(31).at("configure zstd for", file)?;
+        Ok(Box::new(d))
+    } else if magic.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(r)))
+    } else {
+        Err(bad(file, "not a nora pack: neither zstd nor gzip data"))
+    }
+}
+
+pub(super) fn bad(file: &Path, reason: impl Into<String>) -> Error {
+    Error::BadPack {
+        file: file.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn entry_kind_name(t: tar::EntryType) -> &'static str {
+    match t {
+        tar::EntryType::Symlink => "a symlink",
+        tar::EntryType::Link => "a hardlink",
+        tar::EntryType::Char => "a character device",
+        tar::EntryType::Block => "a block device",
+        tar::EntryType::Fifo => "a fifo",
+        tar::EntryType::Directory => "a directory",
+        _ => "not a regular file",
+    }
+}
+
+/// Checks one tar entry's type and name before its bytes are read.
+fn check_entry(file: &Path, entry: &tar::Entry<impl Read>) -> Result<String> {
+    let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    let t = entry.header().entry_type();
+    if path.starts_with('/') || path.split('/').any(|c| c == "..") || path.contains('\\') {
+        return Err(bad(
+            file,
+            format!("entry '{path}' escapes the bundle; refusing this volume"),
+        ));
+    }
+    if t != tar::EntryType::Regular && t != tar::EntryType::Continuous {
+        return Err(bad(
+            file,
+            format!(
+                "entry '{path}' is {}; packs carry only regular files",
+                entry_kind_name(t)
+            ),
+        ));
+    }
+    Ok(path)
+}
+
+fn read_small(file: &Path, entry: &mut impl Read, what: &str, limit: u64) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    entry
+        .take(limit + 1)
+        .read_to_end(&mut v)
+        .map_err(|e| bad(file, format!("reading {what}: {e}")))?;
+    if v.len() as u64 > limit {
+        return Err(bad(file, format!("{what} is larger than {limit} bytes")));
+    }
+    Ok(v)
+}
+
+/// Reads a volume's manifest (and signature) without touching any bundle.
+pub fn read_head(file: &Path) -> Result<VolumeHead> {
+    let mut ar = tar::Archive::new(decoder(file)?);
+    let mut entries = ar
+        .entries()
+        .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
+    let mut first = match entries.next() {
+        Some(Ok(e)) => e,
+        Some(Err(e)) => return Err(bad(file, format!("not a nora pack: {e}"))),
+        None => return Err(bad(file, "empty tar stream; not a nora pack")),
+    };
+    let path = check_entry(file, &first)?;
+    if path != MANIFEST_NAME {
+        return Err(bad(
+            file,
+            format!("not a nora pack: first entry is '{path}', not {MANIFEST_NAME}"),
+        ));
+    }
+    let manifest_bytes = read_small(file, &mut first, MANIFEST_NAME, 1 << 30)?;
+    drop(first);
+    let manifest = VolumeManifest::parse(&file.display().to_string(), &manifest_bytes)?;
+    let mut signature = None;
+    if let Some(Ok(mut e)) = entries.next() {
+        if e.path_bytes().as_ref() == SIGNATURE_NAME.as_bytes() {
+            let b = read_small(file, &mut e, SIGNATURE_NAME, 64 * 1024)?;
+            signature = Some(String::from_utf8_lossy(&b).into_owned());
+        }
+    }
+    Ok(VolumeHead {
+        file: file.to_path_buf(),
+        manifest,
+        manifest_bytes,
+        signature,
+    })
+}
+
+/// Checks a volume's signature with a public key; returns the trusted comment.
+pub fn check_signature(head: &VolumeHead, pk: &minisign::PublicKey) -> Result<String> {
+    let sig = head.signature.as_deref().ok_or_else(|| {
+        Error::Signature(format!(
+            "{} is not signed, and a signature is required",
+            head.file.display()
+        ))
+    })?;
+    crate::pack::sign::verify(pk, &head.manifest_bytes, sig).map_err(|e| {
+        Error::Signature(format!(
+            "{}: {}",
+            head.file.display(),
+            e.to_string().trim_start_matches("signature: ")
+        ))
+    })
+}
+
+pub(super) fn read_volume(
+    bundle: &Bundle,
+    head: &VolumeHead,
+    staging: &Path,
+    state: &mut State,
+    progress: &dyn Progress,
+) -> Result<(u64, u64)> {
+    let file = &head.file;
+    let m = &head.manifest;
+    let tmp_root = bundle.layout().tmp_dir();
+    let work = tempfile::Builder::new()
+        .prefix(&format!("unpack-{}-{}-", &m.pack_id[..16], m.volume))
+        .tempdir_in(&tmp_root)
+        .at("create temp directory in", &tmp_root)?;
+    let raw = File::open(file).at("open pack volume", file)?;
+    let compressed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = CountingRead {
+        inner: raw,
+        count: compressed.clone(),
+    };
+    let dec = decompress(file, BufReader::with_capacity(1 << 20, counted))?;
+    let plain = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut ar = tar::Archive::new(pipelined(dec, plain));
+    let mut new_blobs: Vec<(Digest, PathBuf)> = Vec::new();
+    let refs_tmp = work.path().join("refs.jsonl");
+    let mut new_refs = io::BufWriter::new(File::create(&refs_tmp).at("create", &refs_tmp)?);
+    let mut ref_count = 0usize;
+    let mut parts_done: Vec<(crate::pack::manifest::Entry, PathBuf)> = Vec::new();
+    let mut bytes = 0u64;
+    let mut last_reported = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    let started = std::time::Instant::now();
+    {
+        let mut entries = ar
+            .entries()
+            .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
+        let mut expect = m.entries.iter().enumerate();
+        let mut position = 0usize;
+        loop {
+            let next = entries.next();
+            let mut entry = match next {
+                None => break,
+                Some(Err(e)) => {
+                    return Err(bad(
+                        file,
+                        format!("volume {} is truncated or corrupt: {e}", m.volume),
+                    ))
+                }
+                Some(Ok(e)) => e,
+            };
+            let path = check_entry(file, &entry)?;
+            position += 1;
+            let header_entry = match position {
+                1 => path == MANIFEST_NAME,
+                2 => path == SIGNATURE_NAME && head.signature.is_some(),
+                _ => false,
+            };
+            if header_entry {
+                io::copy(&mut entry, &mut io::sink())
+                    .map_err(|e| bad(file, format!("reading {path}: {e}")))?;
+                continue;
+            }
+            let Some((i, want)) = expect.next() else {
+                return Err(bad(
+                    file,
+                    format!("entry '{path}' is not listed in the volume manifest"),
+                ));
+            };
+            if path != want.path {
+                return Err(bad(
+                    file,
+                    format!("entry '{path}' is not the next entry the manifest lists ('{}'); refusing this volume", want.path),
+                ));
+            }
+            let size = entry
+                .header()
+                .size()
+                .map_err(|e| bad(file, format!("entry '{path}': bad size: {e}")))?;
+            if size != want.size {
+                return Err(bad(
+                    file,
+                    format!(
+                        "entry '{path}' holds {size} bytes, the manifest says {}",
+                        want.size
+                    ),
+                ));
+            }
+            let verify = |got: Digest| -> Result<()> {
+                if got != want.digest {
+                    Err(bad(file, format!("entry '{path}' does not match its digest (expected {}, got {got}); the volume is corrupt", want.digest)))
+                } else {
+                    Ok(())
+                }
+            };
+            match want.kind {
+                EntryKind::Blob | EntryKind::Part => {
+                    let existing = want.kind == EntryKind::Blob && bundle.has_blob(&want.digest);
+                    let dest = work.path().join(i.to_string());
+                    let mut out = if existing {
+                        crate::bundle::ingest::touch(&bundle.blob_path(&want.digest));
+                        None
+                    } else {
+                        Some(File::create(&dest).at("create", &dest)?)
+                    };
+                    verify(copy_hashing(
+                        &mut entry,
+                        out.as_mut(),
+                        size,
+                        &mut buf,
+                        file,
+                        &path,
+                    )?)?;
+                    if out.is_some() {
+                        if want.kind == EntryKind::Blob {
+                            new_blobs.push((want.digest.clone(), dest));
+                        } else {
+                            parts_done.push((want.clone(), dest));
+                        }
+                    }
+                }
+                EntryKind::Ref => {
+                    let bytes = read_small(file, &mut entry, &path, 64 << 20)?;
+                    verify(Digest::of(&bytes))?;
+                    let key = RefKey::parse(want.key.as_deref().unwrap_or_default())?;
+                    let rec = RefRecord::from_bytes(&key, &bytes)
+                        .map_err(|e| bad(file, e.to_string()))?;
+                    let mut line = serde_json::to_vec(&rec).expect("records serialize");
+                    line.push(b'\n');
+                    new_refs.write_all(&line).at("write", &refs_tmp)?;
+                    ref_count += 1;
+                }
+            }
+            bytes += size;
+            let c = compressed.load(std::sync::atomic::Ordering::Relaxed);
+            progress.advance(c - last_reported);
+            last_reported = c;
+        }
+        if let Some((_, missing)) = expect.next() {
+            return Err(bad(
+                file,
+                format!(
+                    "volume {} is truncated: it ends before entry '{}' the manifest lists",
+                    m.volume, missing.path
+                ),
+            ));
+        }
+    }
+    let mut rest = ar.into_inner();
+    let mut tail = [0u8; 64 * 1024];
+    loop {
+        let n = rest.read(&mut tail).map_err(|e| {
+            bad(
+                file,
+                format!("volume {} is truncated or corrupt: {e}", m.volume),
+            )
+        })?;
+        if n == 0 {
+            break;
+        }
+        if tail[..n].iter().any(|b| *b != 0) {
+            return Err(bad(
+                file,
+                "data follows the end of the tar stream; refusing this volume",
+            ));
+        }
+    }
+    new_refs
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .at("write", &refs_tmp)?;
+    // everything verified: parts into their blobs' assembly files, then make it durable
+    for (e, p) in &parts_done {
+        let blob = e.blob.as_ref().expect("parts name their blob");
+        let asm_dir = staging.join("assembly");
+        fs::create_dir_all(&asm_dir).at("create directory", &asm_dir)?;
+        let asm = asm_dir.join(blob.hex());
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&asm)
+            .at("open", &asm)?;
+        let blob_size = e.blob_size.unwrap_or(0);
+        if f.metadata().at("stat", &asm)?.len() != blob_size {
+            f.set_len(blob_size).at("size", &asm)?;
+        }
+        f.seek(SeekFrom::Start(e.offset.unwrap_or(0)))
+            .at("seek in", &asm)?;
+        let mut src = File::open(p).at("open", p)?;
+        io::copy(&mut src, &mut f).at("copy part into", &asm)?;
+        fs::remove_file(p).at("remove", p)?;
+    }
+    let mut written: Vec<PathBuf> = new_blobs.iter().map(|(_, p)| p.clone()).collect();
+    written.push(refs_tmp.clone());
+    if let Ok(rd) = fs::read_dir(staging.join("assembly")) {
+        written.extend(rd.flatten().map(|e| e.path()));
+    }
+    sync_paths(work.path(), &written)?;
+    tracing::info!(volume = m.volume, elapsed = ?started.elapsed(), "volume durable");
+    for (d, p) in &new_blobs {
+        let target = bundle.blob_path(d);
+        if !target.exists() {
+            fs::rename(p, &target).at("rename blob into", &target)?;
+        }
+    }
+    bundle.sync_blob_dir()?;
+    if ref_count > 0 {
+        let refs_dir = staging.join("refs");
+        fs::create_dir_all(&refs_dir).at("create directory", &refs_dir)?;
+        let target = refs_dir.join(format!("{:04}.jsonl", m.volume));
+        fs::rename(&refs_tmp, &target).at("stage refs", &target)?;
+        sync_dir(&refs_dir)?;
+    }
+    state.received.insert(m.volume);
+    state.blobs.extend(
+        m.entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Blob)
+            .map(|e| e.digest.clone()),
+    );
+    for (e, _) in parts_done {
+        let blob = e.blob.expect("parts name their blob");
+        state
+            .parts
+            .entry(blob)
+            .or_default()
+            .insert(e.index.unwrap_or(0));
+    }
+    fs::create_dir_all(staging).at("create directory", staging)?;
+    write_atomic(
+        &staging.join("state.json"),
+        &serde_json::to_vec_pretty(&*state).expect("state"),
+        &bundle.layout().tmp_dir(),
+    )?;
+    sync_dir(staging)?;
+    let c = compressed.load(std::sync::atomic::Ordering::Relaxed);
+    progress.advance(c.saturating_sub(last_reported));
+    Ok((new_blobs.len() as u64, bytes))
+}
+
+/// Copies exactly `size` bytes, hashing them, into `w` (or nowhere), through one reused buffer.
+fn copy_hashing(
+    r: &mut impl Read,
+    mut w: Option<&mut File>,
+    size: u64,
+    buf: &mut [u8],
+    file: &Path,
+    path: &str,
+) -> Result<Digest> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut left = size;
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let n = match r.read(&mut buf[..want]) {
+            Ok(0) => {
+                return Err(bad(
+                    file,
+                    format!(
+                        "entry '{path}' is truncated: {} of {size} bytes",
+                        size - left
+                    ),
+                ))
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(bad(
+                    file,
+                    format!("entry '{path}' is truncated or corrupt: {e}"),
+                ))
+            }
+        };
+        h.update(&buf[..n]);
+        if let Some(w) = w.as_deref_mut() {
+            w.write_all(&buf[..n])
+                .map_err(|e| bad(file, format!("writing entry '{path}': {e}")))?;
+        }
+        left -= n as u64;
+    }
+    Ok(Digest::from_bytes(&h.finalize()))
+}
