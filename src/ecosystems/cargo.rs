@@ -4,7 +4,7 @@
 
 use crate::bundle::refs::{CargoVersion, RefBody, RefRecord};
 use crate::bundle::Bundle;
-use crate::ecosystems::npm::scan_tgz;
+use crate::ecosystems::archive::scan_tgz;
 use crate::ecosystems::AddOptions;
 use crate::error::{Error, IoContext, Result};
 use serde_json::{json, Map, Value as Json};
@@ -258,7 +258,8 @@ fn split_features(features: Option<&Toml>) -> std::result::Result<(Features, Fea
 mod tests {
     use super::*;
     use crate::digest::Digest;
-    use crate::ecosystems::npm::tests::write_tgz;
+    use crate::ecosystems::archive::testing::{assert_refused, setup, write_tgz};
+
     use std::path::PathBuf;
 
     const MANIFEST: &str = r#"
@@ -290,12 +291,6 @@ std = []
 ser = ["dep:serde", "std"]
 weak = ["serde?/std"]
 "#;
-
-    fn setup() -> (tempfile::TempDir, Bundle) {
-        let tmp = tempfile::tempdir().unwrap();
-        let (bundle, _) = Bundle::init(&tmp.path().join("b")).unwrap();
-        (tmp, bundle)
-    }
 
     fn krate(dir: &Path, top: &str, manifest: &str) -> PathBuf {
         write_tgz(
@@ -410,21 +405,12 @@ weak = ["serde?/std"]
         );
     }
 
-    fn assert_refused(bundle: &Bundle, file: &Path, needle: &str) -> Error {
-        let err = import(bundle, file, &AddOptions::default()).unwrap_err();
-        assert!(
-            err.to_string().contains(needle),
-            "{err} should mention {needle}"
-        );
-        assert!(bundle.blobs().unwrap().is_empty());
-        err
-    }
-
     #[test]
     fn refuses_bad_crates() {
         let (tmp, bundle) = setup();
         let none = write_tgz(tmp.path(), "x.crate", &[("x-1.0.0/src/lib.rs", b"")]);
         let err = assert_refused(
+            import,
             &bundle,
             &none,
             "not a crate: no Cargo.toml in its top directory",
@@ -433,26 +419,38 @@ weak = ["serde?/std"]
         let plain = tmp.path().join("plain.crate");
         std::fs::write(&plain, b"[package]\n").unwrap();
         assert_refused(
+            import,
             &bundle,
             &plain,
             "not a crate: not a gzip-compressed tar archive",
         );
         let moved = krate(tmp.path(), "demo-crate-0.3.0", MANIFEST);
-        assert_refused(&bundle, &moved, "top directory is demo-crate-0.3.0/");
+        assert_refused(
+            import,
+            &bundle,
+            &moved,
+            "top directory is demo-crate-0.3.0/",
+        );
         let garbled = krate(tmp.path(), "g-1.0.0", "[package\nname=");
-        assert_refused(&bundle, &garbled, "Cargo.toml is not valid TOML");
+        assert_refused(import, &bundle, &garbled, "Cargo.toml is not valid TOML");
         let inherited = krate(
             tmp.path(),
             "w-1.0.0",
             "[package]\nname = \"w\"\nversion.workspace = true\n",
         );
-        assert_refused(&bundle, &inherited, "package.version is not a string");
+        assert_refused(
+            import,
+            &bundle,
+            &inherited,
+            "package.version is not a string",
+        );
         let bad_dep = krate(
             tmp.path(),
             "d-1.0.0",
             "[package]\nname = \"d\"\nversion = \"1.0.0\"\n[dependencies]\nx = 3\n",
         );
         assert_refused(
+            import,
             &bundle,
             &bad_dep,
             "dependency x is neither a version string nor a table",
@@ -462,7 +460,7 @@ weak = ["serde?/std"]
             "9lives-1.0.0",
             "[package]\nname = \"9lives\"\nversion = \"1.0.0\"\n",
         );
-        let err = assert_refused(&bundle, &bad_name, "starts with an ASCII letter");
+        let err = assert_refused(import, &bundle, &bad_name, "starts with an ASCII letter");
         assert!(matches!(
             err,
             Error::InvalidName {
@@ -475,7 +473,7 @@ weak = ["serde?/std"]
             "v-1.0",
             "[package]\nname = \"v\"\nversion = \"1.0\"\n",
         );
-        let err = assert_refused(&bundle, &bad_version, "not a semantic version");
+        let err = assert_refused(import, &bundle, &bad_version, "not a semantic version");
         assert!(matches!(
             err,
             Error::InvalidName {

@@ -364,14 +364,9 @@ fn parse_pom_from<R: BufRead>(r: R) -> std::result::Result<PomCoords, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecosystems::archive::testing::setup;
     use sha1::Digest as _;
     use std::io::Write;
-
-    fn setup() -> (tempfile::TempDir, Bundle) {
-        let dir = tempfile::tempdir().unwrap();
-        let (bundle, _) = Bundle::init(&dir.path().join("b")).unwrap();
-        (dir, bundle)
-    }
 
     fn body(recs: &[RefRecord]) -> &MavenFile {
         assert_eq!(recs.len(), 1);

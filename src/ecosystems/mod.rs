@@ -2,6 +2,7 @@
 //! completely before anything is stored, ingests its blobs, and returns the ref records
 //! to write. No network.
 
+mod archive;
 pub mod cargo;
 pub mod go;
 pub mod maven;

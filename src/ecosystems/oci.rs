@@ -791,13 +791,8 @@ pub fn check_tag(tag: &str) -> Result<()> {
 mod tests {
     use super::*;
     use crate::bundle::oci::INDEX_V1;
+    use crate::ecosystems::archive::testing::setup;
     use serde_json::json;
-
-    fn setup() -> (tempfile::TempDir, Bundle) {
-        let dir = tempfile::tempdir().unwrap();
-        let (bundle, _) = Bundle::init(&dir.path().join("bundle")).unwrap();
-        (dir, bundle)
-    }
 
     fn put(layout: &Path, bytes: &[u8]) -> (Digest, u64) {
         let d = Digest::of(bytes);

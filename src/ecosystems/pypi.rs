@@ -7,7 +7,7 @@
 use crate::bundle::refs::{PypiFile, RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::digest::{hash_file, Digest};
-use crate::ecosystems::npm::{scan_tgz, MAX_MANIFEST};
+use crate::ecosystems::archive::{scan_tgz, MAX_MANIFEST};
 use crate::ecosystems::AddOptions;
 use crate::error::{Error, IoContext, Result};
 use std::fs::File;
@@ -420,27 +420,7 @@ fn read_zip_member(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecosystems::npm::tests::write_tgz;
-    use std::io::Write;
-    use std::path::PathBuf;
-
-    fn write_zip(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
-        let path = dir.join(name);
-        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
-        for (p, data) in files {
-            zip.start_file(*p, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            zip.write_all(data).unwrap();
-        }
-        zip.finish().unwrap();
-        path
-    }
-
-    fn setup() -> (tempfile::TempDir, Bundle) {
-        let tmp = tempfile::tempdir().unwrap();
-        let (bundle, _) = Bundle::init(&tmp.path().join("b")).unwrap();
-        (tmp, bundle)
-    }
+    use crate::ecosystems::archive::testing::{assert_refused, setup, write_tgz, write_zip};
 
     const METADATA: &[u8] = b"Metadata-Version: 2.1\nName: Demo.Pkg\nVersion: 1.0\nSummary: a demo\n  over two lines\nrequires-python: >=3.8\n\nName: not-this\n";
 
@@ -450,16 +430,6 @@ mod tests {
             RefBody::PypiFile(f) => f,
             other => panic!("not a pypi file: {other:?}"),
         }
-    }
-
-    fn assert_refused(bundle: &Bundle, file: &Path, needle: &str) -> Error {
-        let err = import(bundle, file, &AddOptions::default()).unwrap_err();
-        assert!(
-            err.to_string().contains(needle),
-            "{err} should mention {needle}"
-        );
-        assert!(bundle.blobs().unwrap().is_empty());
-        err
     }
 
     #[test]
@@ -550,7 +520,7 @@ mod tests {
             "demo-pkg-1.0-py3-none-any.whl",
             &[("demo_pkg-1.0.dist-info/METADATA", METADATA)],
         );
-        let err = assert_refused(&bundle, &file, "must be written '_'");
+        let err = assert_refused(import, &bundle, &file, "must be written '_'");
         assert!(matches!(
             err,
             Error::InvalidName {
@@ -571,7 +541,7 @@ mod tests {
                 ("demo_pkg-1.0.dist-info/x/METADATA", METADATA),
             ],
         );
-        let err = assert_refused(&bundle, &file, "no demo_pkg-1.0.dist-info/METADATA");
+        let err = assert_refused(import, &bundle, &file, "no demo_pkg-1.0.dist-info/METADATA");
         assert!(matches!(err, Error::BadArtifact { .. }));
     }
 
@@ -584,6 +554,7 @@ mod tests {
             &[("demo_pkg-1.1.dist-info/METADATA", METADATA)],
         );
         assert_refused(
+            import,
             &bundle,
             &file,
             "METADATA describes Demo.Pkg 1.0 but the file name says demo_pkg 1.1",
@@ -593,7 +564,12 @@ mod tests {
             "demo_pkg-1.0-py3-none-any.whl",
             &[("demo_pkg-1.0.dist-info/METADATA", b"Name: demo-pkg\n")],
         );
-        assert_refused(&bundle, &no_version, "METADATA has no Version field");
+        assert_refused(
+            import,
+            &bundle,
+            &no_version,
+            "METADATA has no Version field",
+        );
     }
 
     #[test]
@@ -601,10 +577,15 @@ mod tests {
         let (tmp, bundle) = setup();
         let file = tmp.path().join("demo-1.0-py3-none-any.whl");
         std::fs::write(&file, b"not a zip").unwrap();
-        assert_refused(&bundle, &file, "not a wheel: not a valid zip archive");
+        assert_refused(
+            import,
+            &bundle,
+            &file,
+            "not a wheel: not a valid zip archive",
+        );
         let egg = tmp.path().join("demo-1.0.egg");
         std::fs::write(&egg, b"x").unwrap();
-        assert_refused(&bundle, &egg, "expected a wheel (.whl) or an sdist");
+        assert_refused(import, &bundle, &egg, "expected a wheel (.whl) or an sdist");
     }
 
     const PKG_INFO: &[u8] = b"Metadata-Version: 1.1\nName: python-dateutil\nVersion: 2.8.2\nRequires-Python: >=2.7, !=3.0.*\n";
@@ -651,6 +632,7 @@ mod tests {
         let (tmp, bundle) = setup();
         let none = write_tgz(tmp.path(), "demo-1.0.tar.gz", &[("demo-1.0/setup.py", b"")]);
         let err = assert_refused(
+            import,
             &bundle,
             &none,
             "not an sdist: no PKG-INFO in its top directory",
@@ -662,6 +644,7 @@ mod tests {
             &[("demo-1.1/PKG-INFO", b"Name: demo\nVersion: 1.0\n")],
         );
         assert_refused(
+            import,
             &bundle,
             &other,
             "does not match the file name demo-1.1.tar.gz",
@@ -671,7 +654,12 @@ mod tests {
             "demo.zip",
             &[("demo/PKG-INFO", b"Name: demo\nVersion: 1.0\n")],
         );
-        let err = assert_refused(&bundle, &unnamed, "expected {name}-{version}.tar.gz");
+        let err = assert_refused(
+            import,
+            &bundle,
+            &unnamed,
+            "expected {name}-{version}.tar.gz",
+        );
         assert!(matches!(
             err,
             Error::InvalidName {
@@ -682,6 +670,7 @@ mod tests {
         let plain = tmp.path().join("demo-1.0.tar.gz");
         std::fs::write(&plain, b"plain").unwrap();
         assert_refused(
+            import,
             &bundle,
             &plain,
             "not an sdist: not a gzip-compressed tar archive",

@@ -121,12 +121,7 @@ pub fn validate_content_type(ct: &str) -> Result<()> {
 mod tests {
     use super::*;
     use crate::digest::Digest;
-
-    fn setup() -> (tempfile::TempDir, Bundle) {
-        let tmp = tempfile::tempdir().unwrap();
-        let (bundle, _) = Bundle::init(&tmp.path().join("b")).unwrap();
-        (tmp, bundle)
-    }
+    use crate::ecosystems::archive::testing::setup;
 
     fn raw(recs: &[RefRecord]) -> &RawFile {
         assert_eq!(recs.len(), 1);
