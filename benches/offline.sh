@@ -9,7 +9,7 @@ NORA="$PWD/target/release/nora"
 W="${1:-$(mktemp -d /tmp/nora-bench.XXXXXX)}"
 mkdir -p "$W"
 cd "$W"
-rm -rf data a b std-x
+rm -rf data a b std-x big bigb bigc
 export TIMEFORMAT=%R
 
 echo "== generating data in $W (many small files and a few large blobs, >= 1 GiB)"
@@ -40,30 +40,50 @@ mib() { python3 -c "print(f'{$BYTES/1048576/$1:.0f}')"; }
 peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 sync
 
-echo "== pack"
-t_std=$( { time (tar -cf - -C a/blobs sha256 | zstd -q -T0 -3 -o std.tar.zst -f); } 2>&1 )
-t_nora=$( { time "$NORA" --bundle a -q pack -o p.tar.zst; } 2>&1 )
-echo "tar -c | zstd -T0   : ${t_std}s  $(mib "$t_std") MiB/s  ($(( $(stat -c %s std.tar.zst) / 1048576 )) MiB)"
-echo "nora pack           : ${t_nora}s  $(mib "$t_nora") MiB/s  ($(( $(stat -c %s p.tar.zst) / 1048576 )) MiB)"
-echo "ratio pack/standard : $(python3 -c "print(f'{$t_std/$t_nora:.2f}')")"
+# Each contender runs ROUNDS times, alternating, after a sync and a pause; medians are
+# reported (this VM's disk is noisy: single runs vary by 2x).
+ROUNDS=${ROUNDS:-3}
+median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.2f}')" "$@"; }
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+timed() { sync; sleep 2; { time "$@" >/dev/null 2>&1; } 2>&1; }
 
-echo "== unpack"
-mkdir std-x
-sync
-t_std=$( { time (zstd -q -d -c std.tar.zst | tar -xf - -C std-x); } 2>&1 )
-"$NORA" init b >/dev/null
-sync
-t_nora=$( { time "$NORA" --bundle b -q unpack p.tar.zst; } 2>&1 )
-echo "zstd -d | tar -x    : ${t_std}s  $(mib "$t_std") MiB/s"
-echo "nora unpack         : ${t_nora}s  $(mib "$t_nora") MiB/s  (verifies every digest, fsyncs)"
-echo "ratio unpack/std    : $(python3 -c "print(f'{$t_std/$t_nora:.2f}')")"
+echo "== pack (median of $ROUNDS)"
+std=(); nora=()
+for r in $(seq "$ROUNDS"); do
+  std+=("$(timed sh -c 'tar -cf - -C a/blobs sha256 | zstd -q -T0 -3 -o std.tar.zst -f')")
+  nora+=("$(timed "$NORA" --bundle a -q pack -o p.tar.zst)")
+done
+t_std=$(median "${std[@]}"); t_nora=$(median "${nora[@]}")
+echo "tar -c | zstd -T0   : ${t_std}s  $(mib "$t_std") MiB/s  ($(( $(stat -c %s std.tar.zst) / 1048576 )) MiB)   runs: ${std[*]}"
+echo "nora pack           : ${t_nora}s  $(mib "$t_nora") MiB/s  ($(( $(stat -c %s p.tar.zst) / 1048576 )) MiB)   runs: ${nora[*]}"
+echo "ratio pack/standard : $(ratio "$t_std" "$t_nora")"
 
-echo "== verify"
-t_std=$( { time (find a/blobs/sha256 -type f -print0 | xargs -0 -P2 -n 256 openssl dgst -sha256 >/dev/null); } 2>&1 )
-t_nora=$( { time "$NORA" --bundle a -q verify >/dev/null; } 2>&1 )
-echo "openssl dgst, xargs -P2 : ${t_std}s  $(mib "$t_std") MiB/s"
-echo "nora verify             : ${t_nora}s  $(mib "$t_nora") MiB/s"
-echo "ratio verify/openssl    : $(python3 -c "print(f'{$t_std/$t_nora:.2f}')")"
+echo "== unpack (median of $ROUNDS)"
+std=(); stds=(); nora=()
+for r in $(seq "$ROUNDS"); do
+  rm -rf std-x b && mkdir std-x && "$NORA" init b >/dev/null
+  std+=("$(timed sh -c 'zstd -q -d -c std.tar.zst | tar -xf - -C std-x')")
+  rm -rf std-x && mkdir std-x
+  stds+=("$(timed sh -c 'zstd -q -d -c std.tar.zst | tar -xf - -C std-x; sync')")
+  nora+=("$(timed "$NORA" --bundle b -q unpack p.tar.zst)")
+done
+t_std=$(median "${std[@]}"); t_stds=$(median "${stds[@]}"); t_nora=$(median "${nora[@]}")
+echo "zstd -d | tar -x          : ${t_std}s  $(mib "$t_std") MiB/s   runs: ${std[*]}"
+echo "zstd -d | tar -x; sync    : ${t_stds}s  $(mib "$t_stds") MiB/s   runs: ${stds[*]}"
+echo "nora unpack               : ${t_nora}s  $(mib "$t_nora") MiB/s   runs: ${nora[*]}  (verifies every digest, durable before visible)"
+echo "ratio unpack/tar          : $(ratio "$t_std" "$t_nora")"
+echo "ratio unpack/(tar; sync)  : $(ratio "$t_stds" "$t_nora")"
+
+echo "== verify (median of $ROUNDS)"
+std=(); nora=()
+for r in $(seq "$ROUNDS"); do
+  std+=("$(timed sh -c 'find a/blobs/sha256 -type f -print0 | xargs -0 -P2 -n 256 openssl dgst -sha256')")
+  nora+=("$(timed "$NORA" --bundle a -q verify)")
+done
+t_std=$(median "${std[@]}"); t_nora=$(median "${nora[@]}")
+echo "openssl dgst, xargs -P2 : ${t_std}s  $(mib "$t_std") MiB/s   runs: ${std[*]}"
+echo "nora verify             : ${t_nora}s  $(mib "$t_nora") MiB/s   runs: ${nora[*]}"
+echo "ratio verify/openssl    : $(ratio "$t_std" "$t_nora")"
 
 echo "== peak RSS on the 1 GiB bundle (KiB)"
 rm -rf b && "$NORA" init b >/dev/null
@@ -72,7 +92,7 @@ echo "unpack : $(peak "$NORA" --bundle b -q unpack p.tar.zst)"
 echo "verify : $(peak "$NORA" --bundle a -q verify)"
 
 echo "== peak RSS with one 2 GiB blob (KiB)"
-rm -rf big bigb p.tar.zst p2.tar.zst std.tar.zst std-x b
+rm -rf big bigb bigc v.*.tar.zst big.tar.zst p.tar.zst p2.tar.zst std.tar.zst std-x b
 "$NORA" init big >/dev/null
 python3 -c "
 import os
