@@ -10,6 +10,8 @@ use std::process::ExitCode;
 ///
 /// `nora ls` lists everything; `nora ls npm` one ecosystem; `nora ls npm 'left-*'` the
 /// names that match a glob (a pattern without `*`, `?` or `[` matches as a substring).
+/// Sizes are the artifact's bytes; for OCI tags, the whole image (every blob of its
+/// manifest graph, all platforms).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Ecosystem (oci, npm, pypi, cargo, go, maven, raw) and/or a name pattern.
@@ -70,12 +72,13 @@ pub fn run(a: Args, g: &Global) -> Outcome {
                 .as_str()
                 .unwrap_or("")
                 .to_string();
+            let size = nora::pack::select::artifact_size(&bundle, &key, &rec.body);
             rows.push(Row {
                 ecosystem: key.ecosystem().to_string(),
                 kind,
                 name,
                 key: key.to_string(),
-                size: rec.body.size(),
+                size,
             });
         }
     }

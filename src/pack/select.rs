@@ -63,6 +63,20 @@ pub fn closure(
     Ok(())
 }
 
+/// Bytes a ref's artifact occupies: its blobs, and for OCI refs every blob of the image
+/// graph (all platforms). Blobs missing from the bundle count as zero.
+pub fn artifact_size(bundle: &Bundle, key: &RefKey, body: &RefBody) -> u64 {
+    if !matches!(body, RefBody::OciTag(_) | RefBody::OciManifest(_)) {
+        return body.size();
+    }
+    let mut all = BTreeSet::new();
+    let _ = closure(bundle, key, body, &mut all);
+    all.iter()
+        .filter_map(|d| std::fs::metadata(bundle.blob_path(d)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 /// Selects every ref (or, with a receipt, those the far side lacks or holds in another
 /// version) and the blobs they need that the far side does not hold.
 pub fn select(bundle: &Bundle, since: Option<&Receipt>) -> Result<Selection> {
