@@ -195,12 +195,12 @@ impl Bundle {
         if records.is_empty() {
             return Ok(());
         }
+        use rayon::prelude::*;
         let tmp_dir = self.layout.tmp_dir();
         let mut made = std::collections::HashSet::new();
-        let mut staged = Vec::with_capacity(records.len());
+        let mut targets = Vec::with_capacity(records.len());
         for rec in records {
-            let key = rec.body.key()?;
-            let target = self.layout.ref_file(&key);
+            let target = self.layout.ref_file(&rec.body.key()?);
             let parent = target
                 .parent()
                 .expect("ref files live under refs/")
@@ -208,22 +208,30 @@ impl Bundle {
             if made.insert(parent.clone()) {
                 fs::create_dir_all(&parent).at("create directory", &parent)?;
             }
-            let mut tmp = tempfile::Builder::new()
-                .prefix("write-")
-                .tempfile_in(&tmp_dir)
-                .at("create temp file in", &tmp_dir)?;
-            tmp.write_all(&rec.to_bytes()).at("write", tmp.path())?;
-            staged.push((tmp.into_temp_path(), target));
+            targets.push(target);
         }
+        // file creation dominates on slow metadata paths: spread it over the cores
+        let staged: Vec<(tempfile::TempPath, &PathBuf)> = records
+            .par_iter()
+            .zip(targets.par_iter())
+            .map(|(rec, target)| {
+                let mut tmp = tempfile::Builder::new()
+                    .prefix("write-")
+                    .tempfile_in(&tmp_dir)
+                    .at("create temp file in", &tmp_dir)?;
+                tmp.write_all(&rec.to_bytes()).at("write", tmp.path())?;
+                Ok((tmp.into_temp_path(), target))
+            })
+            .collect::<Result<_>>()?;
         let paths: Vec<PathBuf> = staged.iter().map(|(t, _)| t.to_path_buf()).collect();
         sync_paths(&tmp_dir, &paths)?;
-        for (tmp, target) in staged {
-            tmp.persist(&target).map_err(|e| Error::Io {
+        staged.into_par_iter().try_for_each(|(tmp, target)| {
+            tmp.persist(target).map(|_| ()).map_err(|e| Error::Io {
                 action: "rename into",
                 path: target.clone(),
                 source: e.error,
-            })?;
-        }
+            })
+        })?;
         for dir in made {
             sync_dir(&dir)?;
         }
@@ -378,6 +386,14 @@ impl Bundle {
         write_atomic(&path, &bytes, &self.layout.tmp_dir())
     }
 
+    /// Looks refs up with one directory listing per directory instead of a probe per key.
+    pub fn ref_probe(&self) -> RefProbe<'_> {
+        RefProbe {
+            bundle: self,
+            listings: std::collections::HashMap::new(),
+        }
+    }
+
     /// Appends one JSON line to `journal/<name>`.
     pub fn journal(&self, name: &str, line: &serde_json::Value) -> Result<()> {
         let p = self.layout.journal_dir().join(name);
@@ -390,6 +406,33 @@ impl Bundle {
         s.push(b'\n');
         f.write_all(&s).at("append to journal", &p)?;
         f.sync_data().at("fsync", &p)
+    }
+}
+
+/// Ref lookups backed by cached directory listings (see [`Bundle::ref_probe`]); valid while
+/// no other writer adds refs to the directories it has listed.
+pub struct RefProbe<'b> {
+    bundle: &'b Bundle,
+    listings: std::collections::HashMap<PathBuf, std::collections::HashSet<std::ffi::OsString>>,
+}
+
+impl RefProbe<'_> {
+    /// The record at `key`, if any.
+    pub fn get(&mut self, key: &RefKey) -> Result<Option<RefRecord>> {
+        let path = self.bundle.layout.ref_file(key);
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return self.bundle.read_ref(key);
+        };
+        let names = self.listings.entry(dir.to_path_buf()).or_insert_with(|| {
+            fs::read_dir(dir)
+                .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+                .unwrap_or_default()
+        });
+        if names.contains(name) {
+            self.bundle.read_ref(key)
+        } else {
+            Ok(None)
+        }
     }
 }
 

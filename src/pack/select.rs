@@ -29,6 +29,17 @@ pub fn closure(
     body: &RefBody,
     out: &mut BTreeSet<Digest>,
 ) -> Result<()> {
+    closure_in(bundle, key, body, out, &|d| bundle.has_blob(d))
+}
+
+/// [`closure`] with a caller's test of which blobs are present (e.g. a listing taken once).
+pub fn closure_in(
+    bundle: &Bundle,
+    key: &RefKey,
+    body: &RefBody,
+    out: &mut BTreeSet<Digest>,
+    present: &dyn Fn(&Digest) -> bool,
+) -> Result<()> {
     let mut stack: Vec<(Digest, bool)> = body
         .blobs()
         .into_iter()
@@ -43,7 +54,7 @@ pub fn closure(
         if !out.insert(d.clone()) {
             continue;
         }
-        if !bundle.has_blob(&d) {
+        if !present(&d) {
             return Err(Error::BadRef {
                 key: key.to_string(),
                 reason: format!("needs blob {d}, which is not in the bundle; run `nora verify`"),

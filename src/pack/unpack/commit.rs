@@ -9,7 +9,7 @@ use crate::bundle::layout::RefKey;
 use crate::bundle::refs::RefRecord;
 use crate::bundle::Bundle;
 use crate::error::{Error, IoContext, Result};
-use crate::pack::select::closure;
+use crate::pack::select::closure_in;
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
@@ -73,16 +73,20 @@ pub(super) fn finish(
         bundle.sync_blob_dir()?;
         report.blobs_added += 1;
     }
-    // pass 1: classify every staged ref, keeping only the keys of new ones and the conflicts
+    // pass 1: classify every staged ref, keeping only the keys of new ones and the conflicts;
+    // one listing of blobs/ and of each ref directory replaces a probe per ref
+    let present: std::collections::HashSet<crate::digest::Digest> =
+        bundle.blobs()?.into_iter().collect();
+    let mut probe = bundle.ref_probe();
     let refs_root = staging.join("refs");
     let mut new: std::collections::HashSet<RefKey> = std::collections::HashSet::new();
     let mut identical = 0usize;
     let mut conflicts = Vec::new();
     for_each_staged(&refs_root, |k, rec| {
         let mut needed = BTreeSet::new();
-        closure(bundle, &k, &rec.body, &mut needed)
+        closure_in(bundle, &k, &rec.body, &mut needed, &|d| present.contains(d))
             .map_err(|e| Error::Other(format!("pack {}: {e}", &state.pack_id[..16])))?;
-        match bundle.read_ref(&k)? {
+        match probe.get(&k)? {
             None => {
                 new.insert(k);
             }

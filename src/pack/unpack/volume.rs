@@ -154,6 +154,9 @@ pub fn check_signature(head: &VolumeHead, pk: &minisign::PublicKey) -> Result<St
     })
 }
 
+/// Entries up to this size are written by the writer threads.
+const SMALL: u64 = 256 * 1024;
+
 pub(super) fn read_volume(
     bundle: &Bundle,
     head: &VolumeHead,
@@ -186,120 +189,166 @@ pub(super) fn read_volume(
     let mut last_reported = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
     let started = std::time::Instant::now();
-    {
-        let mut entries = ar
-            .entries()
-            .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
-        let mut expect = m.entries.iter().enumerate();
-        let mut position = 0usize;
-        loop {
-            let next = entries.next();
-            let mut entry = match next {
-                None => break,
-                Some(Err(e)) => {
+    let present: std::collections::HashSet<Digest> = bundle.blobs()?.into_iter().collect();
+    let write_error: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
+    std::thread::scope(|scope| -> Result<()> {
+        // small verified files go to two writer threads, so file creation overlaps with
+        // decompressing and hashing the next entries
+        let (wtx, wrx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(8);
+        let wrx = std::sync::Arc::new(std::sync::Mutex::new(wrx));
+        for _ in 0..2 {
+            let wrx = wrx.clone();
+            let write_error = &write_error;
+            scope.spawn(move || loop {
+                let job = wrx.lock().expect("writer queue").recv();
+                let Ok((path, data)) = job else { break };
+                if let Err(e) = fs::write(&path, &data) {
+                    write_error
+                        .lock()
+                        .expect("writer error")
+                        .get_or_insert(Error::Io {
+                            action: "write",
+                            path,
+                            source: e,
+                        });
+                }
+            });
+        }
+        {
+            let mut entries = ar
+                .entries()
+                .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
+            let mut expect = m.entries.iter().enumerate();
+            let mut position = 0usize;
+            loop {
+                let next = entries.next();
+                let mut entry = match next {
+                    None => break,
+                    Some(Err(e)) => {
+                        return Err(bad(
+                            file,
+                            format!("volume {} is truncated or corrupt: {e}", m.volume),
+                        ))
+                    }
+                    Some(Ok(e)) => e,
+                };
+                let path = check_entry(file, &entry)?;
+                position += 1;
+                let header_entry = match position {
+                    1 => path == MANIFEST_NAME,
+                    2 => path == SIGNATURE_NAME && head.signature.is_some(),
+                    _ => false,
+                };
+                if header_entry {
+                    io::copy(&mut entry, &mut io::sink())
+                        .map_err(|e| bad(file, format!("reading {path}: {e}")))?;
+                    continue;
+                }
+                let Some((i, want)) = expect.next() else {
                     return Err(bad(
                         file,
-                        format!("volume {} is truncated or corrupt: {e}", m.volume),
-                    ))
+                        format!("entry '{path}' is not listed in the volume manifest"),
+                    ));
+                };
+                if path != want.path {
+                    return Err(bad(
+                        file,
+                        format!("entry '{path}' is not the next entry the manifest lists ('{}'); refusing this volume", want.path),
+                    ));
                 }
-                Some(Ok(e)) => e,
-            };
-            let path = check_entry(file, &entry)?;
-            position += 1;
-            let header_entry = match position {
-                1 => path == MANIFEST_NAME,
-                2 => path == SIGNATURE_NAME && head.signature.is_some(),
-                _ => false,
-            };
-            if header_entry {
-                io::copy(&mut entry, &mut io::sink())
-                    .map_err(|e| bad(file, format!("reading {path}: {e}")))?;
-                continue;
+                let size = entry
+                    .header()
+                    .size()
+                    .map_err(|e| bad(file, format!("entry '{path}': bad size: {e}")))?;
+                if size != want.size {
+                    return Err(bad(
+                        file,
+                        format!(
+                            "entry '{path}' holds {size} bytes, the manifest says {}",
+                            want.size
+                        ),
+                    ));
+                }
+                let verify = |got: Digest| -> Result<()> {
+                    if got != want.digest {
+                        Err(bad(file, format!("entry '{path}' does not match its digest (expected {}, got {got}); the volume is corrupt", want.digest)))
+                    } else {
+                        Ok(())
+                    }
+                };
+                match want.kind {
+                    EntryKind::Blob | EntryKind::Part => {
+                        let existing =
+                            want.kind == EntryKind::Blob && present.contains(&want.digest);
+                        let dest = work.path().join(i.to_string());
+                        let mut written = true;
+                        if existing {
+                            crate::bundle::ingest::touch(&bundle.blob_path(&want.digest));
+                            verify(copy_hashing(&mut entry, None, size, &mut buf, file, &path)?)?;
+                            written = false;
+                        } else if size <= SMALL {
+                            let mut data = Vec::with_capacity(size as usize);
+                            verify(copy_hashing(
+                                &mut entry,
+                                Some(&mut data),
+                                size,
+                                &mut buf,
+                                file,
+                                &path,
+                            )?)?;
+                            wtx.send((dest.clone(), data))
+                                .map_err(|_| Error::Other("writer threads stopped".into()))?;
+                        } else {
+                            let mut out = File::create(&dest).at("create", &dest)?;
+                            verify(copy_hashing(
+                                &mut entry,
+                                Some(&mut out),
+                                size,
+                                &mut buf,
+                                file,
+                                &path,
+                            )?)?;
+                        }
+                        if written {
+                            if want.kind == EntryKind::Blob {
+                                new_blobs.push((want.digest.clone(), dest));
+                            } else {
+                                parts_done.push((want.clone(), dest));
+                            }
+                        }
+                    }
+                    EntryKind::Ref => {
+                        let bytes = read_small(file, &mut entry, &path, 64 << 20)?;
+                        verify(Digest::of(&bytes))?;
+                        let key = RefKey::parse(want.key.as_deref().unwrap_or_default())?;
+                        let rec = RefRecord::from_bytes(&key, &bytes)
+                            .map_err(|e| bad(file, e.to_string()))?;
+                        let mut line = serde_json::to_vec(&rec).expect("records serialize");
+                        line.push(b'\n');
+                        new_refs.write_all(&line).at("write", &refs_tmp)?;
+                        ref_count += 1;
+                    }
+                }
+                bytes += size;
+                let c = compressed.load(std::sync::atomic::Ordering::Relaxed);
+                progress.advance(c - last_reported);
+                last_reported = c;
             }
-            let Some((i, want)) = expect.next() else {
-                return Err(bad(
-                    file,
-                    format!("entry '{path}' is not listed in the volume manifest"),
-                ));
-            };
-            if path != want.path {
-                return Err(bad(
-                    file,
-                    format!("entry '{path}' is not the next entry the manifest lists ('{}'); refusing this volume", want.path),
-                ));
-            }
-            let size = entry
-                .header()
-                .size()
-                .map_err(|e| bad(file, format!("entry '{path}': bad size: {e}")))?;
-            if size != want.size {
+            if let Some((_, missing)) = expect.next() {
                 return Err(bad(
                     file,
                     format!(
-                        "entry '{path}' holds {size} bytes, the manifest says {}",
-                        want.size
+                        "volume {} is truncated: it ends before entry '{}' the manifest lists",
+                        m.volume, missing.path
                     ),
                 ));
             }
-            let verify = |got: Digest| -> Result<()> {
-                if got != want.digest {
-                    Err(bad(file, format!("entry '{path}' does not match its digest (expected {}, got {got}); the volume is corrupt", want.digest)))
-                } else {
-                    Ok(())
-                }
-            };
-            match want.kind {
-                EntryKind::Blob | EntryKind::Part => {
-                    let existing = want.kind == EntryKind::Blob && bundle.has_blob(&want.digest);
-                    let dest = work.path().join(i.to_string());
-                    let mut out = if existing {
-                        crate::bundle::ingest::touch(&bundle.blob_path(&want.digest));
-                        None
-                    } else {
-                        Some(File::create(&dest).at("create", &dest)?)
-                    };
-                    verify(copy_hashing(
-                        &mut entry,
-                        out.as_mut(),
-                        size,
-                        &mut buf,
-                        file,
-                        &path,
-                    )?)?;
-                    if out.is_some() {
-                        if want.kind == EntryKind::Blob {
-                            new_blobs.push((want.digest.clone(), dest));
-                        } else {
-                            parts_done.push((want.clone(), dest));
-                        }
-                    }
-                }
-                EntryKind::Ref => {
-                    let bytes = read_small(file, &mut entry, &path, 64 << 20)?;
-                    verify(Digest::of(&bytes))?;
-                    let key = RefKey::parse(want.key.as_deref().unwrap_or_default())?;
-                    let rec = RefRecord::from_bytes(&key, &bytes)
-                        .map_err(|e| bad(file, e.to_string()))?;
-                    let mut line = serde_json::to_vec(&rec).expect("records serialize");
-                    line.push(b'\n');
-                    new_refs.write_all(&line).at("write", &refs_tmp)?;
-                    ref_count += 1;
-                }
-            }
-            bytes += size;
-            let c = compressed.load(std::sync::atomic::Ordering::Relaxed);
-            progress.advance(c - last_reported);
-            last_reported = c;
         }
-        if let Some((_, missing)) = expect.next() {
-            return Err(bad(
-                file,
-                format!(
-                    "volume {} is truncated: it ends before entry '{}' the manifest lists",
-                    m.volume, missing.path
-                ),
-            ));
-        }
+        drop(wtx);
+        Ok(())
+    })?;
+    if let Some(e) = write_error.into_inner().expect("writer error") {
+        return Err(e);
     }
     let mut rest = ar.into_inner();
     let mut tail = [0u8; 64 * 1024];
@@ -324,6 +373,7 @@ pub(super) fn read_volume(
         .into_inner()
         .map_err(|e| e.into_error())
         .at("write", &refs_tmp)?;
+    tracing::info!(volume = m.volume, bytes, elapsed = ?started.elapsed(), "volume streamed and verified");
     // everything verified: parts into their blobs' assembly files, then make it durable
     for (e, p) in &parts_done {
         let blob = e.blob.as_ref().expect("parts name their blob");
@@ -354,10 +404,9 @@ pub(super) fn read_volume(
     sync_paths(work.path(), &written)?;
     tracing::info!(volume = m.volume, elapsed = ?started.elapsed(), "volume durable");
     for (d, p) in &new_blobs {
+        // a blob that appeared meanwhile has the same bytes: replacing it is harmless
         let target = bundle.blob_path(d);
-        if !target.exists() {
-            fs::rename(p, &target).at("rename blob into", &target)?;
-        }
+        fs::rename(p, &target).at("rename blob into", &target)?;
     }
     bundle.sync_blob_dir()?;
     if ref_count > 0 {
@@ -397,7 +446,7 @@ pub(super) fn read_volume(
 /// Copies exactly `size` bytes, hashing them, into `w` (or nowhere), through one reused buffer.
 fn copy_hashing(
     r: &mut impl Read,
-    mut w: Option<&mut File>,
+    mut w: Option<&mut dyn Write>,
     size: u64,
     buf: &mut [u8],
     file: &Path,
