@@ -154,6 +154,9 @@ pub fn check_signature(head: &VolumeHead, pk: &minisign::PublicKey) -> Result<St
     })
 }
 
+/// Bytes streamed between two early writeback requests.
+const FLUSH_EVERY: u64 = 128 << 20;
+
 /// Entries up to this size are written by the writer threads.
 const SMALL: u64 = 256 * 1024;
 
@@ -196,6 +199,16 @@ pub(super) fn read_volume(
         // decompressing and hashing the next entries
         let (wtx, wrx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(8);
         let wrx = std::sync::Arc::new(std::sync::Mutex::new(wrx));
+        // a flusher starts writeback every FLUSH_EVERY bytes, so the disk writes overlap with
+        // streaming instead of all waiting for the commit's sync
+        let (ftx, frx) = std::sync::mpsc::sync_channel::<()>(1);
+        let flush_dir = work.path().to_path_buf();
+        scope.spawn(move || {
+            while frx.recv().is_ok() {
+                let _ = crate::bundle::sync_paths(&flush_dir, &[]);
+            }
+        });
+        let mut unflushed = 0u64;
         for _ in 0..2 {
             let wrx = wrx.clone();
             let write_error = &write_error;
@@ -330,6 +343,11 @@ pub(super) fn read_volume(
                     }
                 }
                 bytes += size;
+                unflushed += size;
+                if unflushed >= FLUSH_EVERY {
+                    unflushed = 0;
+                    let _ = ftx.try_send(());
+                }
                 let c = compressed.load(std::sync::atomic::Ordering::Relaxed);
                 progress.advance(c - last_reported);
                 last_reported = c;
@@ -345,6 +363,7 @@ pub(super) fn read_volume(
             }
         }
         drop(wtx);
+        drop(ftx);
         Ok(())
     })?;
     if let Some(e) = write_error.into_inner().expect("writer error") {
