@@ -210,6 +210,7 @@ impl Bundle {
             }
             targets.push(target);
         }
+        let t0 = std::time::Instant::now();
         // file creation dominates on slow metadata paths: spread it over the cores
         let staged: Vec<(tempfile::TempPath, &PathBuf)> = records
             .par_iter()
@@ -223,8 +224,12 @@ impl Bundle {
                 Ok((tmp.into_temp_path(), target))
             })
             .collect::<Result<_>>()?;
+        tracing::debug!(refs = records.len(), created = ?t0.elapsed(), "ref batch written");
+        let t0 = std::time::Instant::now();
         let paths: Vec<PathBuf> = staged.iter().map(|(t, _)| t.to_path_buf()).collect();
         sync_paths(&tmp_dir, &paths)?;
+        tracing::debug!(refs = records.len(), sync = ?t0.elapsed(), "ref batch durable");
+        let t0 = std::time::Instant::now();
         staged.into_par_iter().try_for_each(|(tmp, target)| {
             tmp.persist(target).map(|_| ()).map_err(|e| Error::Io {
                 action: "rename into",
@@ -232,9 +237,12 @@ impl Bundle {
                 source: e.error,
             })
         })?;
-        for dir in made {
-            sync_dir(&dir)?;
+        tracing::debug!(renames = ?t0.elapsed(), "ref batch renamed");
+        let t0 = std::time::Instant::now();
+        for dir in &made {
+            sync_dir(dir)?;
         }
+        tracing::debug!(dirs = made.len(), elapsed = ?t0.elapsed(), "ref directories synced");
         Ok(())
     }
 
