@@ -2,6 +2,8 @@
 
 use crate::common::{size, Global};
 use crate::diagnostics::Outcome;
+use clap::builder::TypedValueParser as _;
+use nora::bundle::refs::ECOSYSTEMS;
 use nora::ecosystems::{AddOptions, Ecosystem};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,8 +20,9 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Ecosystem of the files.
-    #[arg(value_enum)]
-    ecosystem: Eco,
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(ECOSYSTEMS)
+        .map(|s| s.parse::<Ecosystem>().expect("listed ecosystems parse")))]
+    ecosystem: Ecosystem,
     /// Files (or OCI layout directories) to import.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -49,31 +52,6 @@ pub struct Args {
     content_type: Option<String>,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum Eco {
-    Oci,
-    Npm,
-    Pypi,
-    Cargo,
-    Go,
-    Maven,
-    Raw,
-}
-
-impl From<Eco> for Ecosystem {
-    fn from(e: Eco) -> Self {
-        match e {
-            Eco::Oci => Ecosystem::Oci,
-            Eco::Npm => Ecosystem::Npm,
-            Eco::Pypi => Ecosystem::Pypi,
-            Eco::Cargo => Ecosystem::Cargo,
-            Eco::Go => Ecosystem::Go,
-            Eco::Maven => Ecosystem::Maven,
-            Eco::Raw => Ecosystem::Raw,
-        }
-    }
-}
-
 pub fn run(a: Args, g: &Global) -> Outcome {
     let bundle = g.open()?;
     let opts = AddOptions {
@@ -86,7 +64,7 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         path: a.path,
         content_type: a.content_type,
     };
-    let added = nora::ecosystems::add(&bundle, a.ecosystem.into(), &a.files, &opts)?;
+    let added = nora::ecosystems::add(&bundle, a.ecosystem, &a.files, &opts)?;
     if g.json {
         g.print_json(&added)?;
     } else {

@@ -30,22 +30,14 @@ fn all_seven_ecosystems_cross_the_gap() {
             "no {eco} ref in {keys:?}"
         );
     }
-    assert!(
-        keys.contains(&"npm/@acme/util/_versions/2.0.0".to_string()),
-        "{keys:?}"
-    );
-    assert!(
-        keys.contains(&"oci/library/sample/_tags/1.0".to_string()),
-        "{keys:?}"
-    );
-    assert!(
-        keys.contains(&"oci/library/hello/_tags/1.0".to_string()),
-        "{keys:?}"
-    );
-    assert!(
-        keys.contains(&"go/example.com/Sample/mod/@v/v1.2.3".to_string()),
-        "{keys:?}"
-    );
+    for key in [
+        "npm/@acme/util/_versions/2.0.0",
+        "oci/library/sample/_tags/1.0",
+        "oci/library/hello/_tags/1.0",
+        "go/example.com/Sample/mod/@v/v1.2.3",
+    ] {
+        assert!(keys.iter().any(|k| k == key), "no {key} in {keys:?}");
+    }
     env.nora("a", &["verify"])
         .assert()
         .success()

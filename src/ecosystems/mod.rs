@@ -38,6 +38,28 @@ pub enum Ecosystem {
     Raw,
 }
 
+impl std::str::FromStr for Ecosystem {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "oci" => Ecosystem::Oci,
+            "npm" => Ecosystem::Npm,
+            "pypi" => Ecosystem::Pypi,
+            "cargo" => Ecosystem::Cargo,
+            "go" => Ecosystem::Go,
+            "maven" => Ecosystem::Maven,
+            "raw" => Ecosystem::Raw,
+            _ => {
+                return Err(Error::InvalidName {
+                    what: "ecosystem",
+                    value: s.to_string(),
+                    reason: format!("one of {}", crate::bundle::refs::ECOSYSTEMS.join(", ")),
+                })
+            }
+        })
+    }
+}
+
 impl Ecosystem {
     /// The name used in ref keys and on the command line.
     pub fn as_str(self) -> &'static str {
