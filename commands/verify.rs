@@ -8,8 +8,8 @@ use std::process::ExitCode;
 /// Check every blob's digest, every ref's blobs and OCI graph, and ecosystem hashes.
 ///
 /// Reports each problem with the ref or blob and its file; exits 3 when there is any.
-/// With --pack, checks pack volumes instead (manifest, volume table and, with --key,
-/// the signature) without touching a bundle.
+/// With --pack, checks pack volumes instead, each on its own and without touching a
+/// bundle: manifest, volume table, every entry's digest and, with --key, the signature.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Check these pack volumes instead of the bundle.
@@ -75,14 +75,16 @@ fn verify_pack(a: &Args, g: &Global) -> Outcome {
             Some(k) => Some(nora::pack::unpack::check_signature(&head, k)?),
             None => None,
         };
+        let checked = nora::pack::unpack::check_volume(&head)?;
         let m = &head.manifest;
         g.say(format!(
-            "{}: pack {} volume {}/{}, {} entries{}",
+            "{}: pack {} volume {}/{}, {} entries, {} verified{}",
             f.display(),
             &m.pack_id[..16],
             m.volume,
             m.header.volumes,
             m.entries.len(),
+            crate::common::size(checked),
             match &signed {
                 Some(c) => format!(", signature ok ({c})"),
                 None if head.signature.is_some() => ", signed (pass --key to check)".into(),

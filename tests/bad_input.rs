@@ -203,6 +203,15 @@ fn a_blob_that_does_not_match_its_digest_is_refused() {
         e[i].1[0] ^= 0xff;
     });
     refused(&env, &[&out], "does not match its digest");
+    // the volume checked on its own, without a bundle, finds the same
+    env.nora("none", &["verify", "--pack", &out])
+        .assert()
+        .failure()
+        .stderr(contains("does not match its digest"));
+    env.nora("none", &["verify", "--pack", "p.tar.zst"])
+        .assert()
+        .success()
+        .stdout(contains("verified"));
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use commit::finish;
 use volume::{bad, read_volume};
-pub use volume::{check_signature, read_head, VolumeHead};
+pub use volume::{check_signature, check_volume, read_head, VolumeHead};
 
 /// How refs that differ from the bundle's are settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -154,6 +154,98 @@ pub fn check_signature(head: &VolumeHead, pk: &minisign::PublicKey) -> Result<St
     })
 }
 
+/// Streams a whole volume and checks every entry against its manifest (order, type, size,
+/// digest) and the end of the stream, writing nothing; returns the bytes checked.
+pub fn check_volume(head: &VolumeHead) -> Result<u64> {
+    let file = &head.file;
+    let m = &head.manifest;
+    let mut ar = tar::Archive::new(decoder(file)?);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut bytes = 0u64;
+    let mut expect = m.entries.iter();
+    let entries = ar
+        .entries()
+        .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
+    for (position, entry) in entries.enumerate() {
+        let mut entry = entry.map_err(|e| {
+            bad(
+                file,
+                format!("volume {} is truncated or corrupt: {e}", m.volume),
+            )
+        })?;
+        let path = check_entry(file, &entry)?;
+        if (position == 0 && path == MANIFEST_NAME)
+            || (position == 1 && path == SIGNATURE_NAME && head.signature.is_some())
+        {
+            continue;
+        }
+        let want = expect.next().ok_or_else(|| {
+            bad(
+                file,
+                format!("entry '{path}' is not listed in the volume manifest"),
+            )
+        })?;
+        if path != want.path {
+            return Err(bad(
+                file,
+                format!(
+                    "entry '{path}' is not the next entry the manifest lists ('{}')",
+                    want.path
+                ),
+            ));
+        }
+        let size = entry
+            .header()
+            .size()
+            .map_err(|e| bad(file, format!("entry '{path}': bad size: {e}")))?;
+        if size != want.size {
+            return Err(bad(
+                file,
+                format!(
+                    "entry '{path}' holds {size} bytes, the manifest says {}",
+                    want.size
+                ),
+            ));
+        }
+        let got = copy_hashing(&mut entry, None, size, &mut buf, file, &path)?;
+        if got != want.digest {
+            return Err(bad(
+                file,
+                format!(
+                    "entry '{path}' does not match its digest (expected {}, got {got})",
+                    want.digest
+                ),
+            ));
+        }
+        bytes += size;
+    }
+    if let Some(missing) = expect.next() {
+        return Err(bad(
+            file,
+            format!(
+                "volume {} is truncated: it ends before entry '{}'",
+                m.volume, missing.path
+            ),
+        ));
+    }
+    let mut rest = ar.into_inner();
+    let mut tail = [0u8; 64 * 1024];
+    loop {
+        let n = rest.read(&mut tail).map_err(|e| {
+            bad(
+                file,
+                format!("volume {} is truncated or corrupt: {e}", m.volume),
+            )
+        })?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        if tail[..n].iter().any(|b| *b != 0) {
+            return Err(bad(file, "data follows the end of the tar stream"));
+        }
+    }
+}
+
 /// Bytes streamed between two early writeback requests.
 const FLUSH_EVERY: u64 = 128 << 20;
 
