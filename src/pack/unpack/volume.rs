@@ -154,44 +154,51 @@ pub fn check_signature(head: &VolumeHead, pk: &minisign::PublicKey) -> Result<St
     })
 }
 
-/// Streams a whole volume and checks every entry against its manifest (order, type, size,
-/// digest) and the end of the stream, writing nothing; returns the bytes checked.
-pub fn check_volume(head: &VolumeHead) -> Result<u64> {
-    let file = &head.file;
-    let m = &head.manifest;
-    let mut ar = tar::Archive::new(decoder(file)?);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut bytes = 0u64;
-    let mut expect = m.entries.iter();
-    let entries = ar
-        .entries()
-        .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
-    for (position, entry) in entries.enumerate() {
-        let mut entry = entry.map_err(|e| {
-            bad(
-                file,
-                format!("volume {} is truncated or corrupt: {e}", m.volume),
-            )
-        })?;
-        let path = check_entry(file, &entry)?;
-        if (position == 0 && path == MANIFEST_NAME)
-            || (position == 1 && path == SIGNATURE_NAME && head.signature.is_some())
-        {
-            continue;
+/// Walks a volume's tar entries against its manifest: the manifest (and signature) entry
+/// first, then every listed entry in order, each a regular file of the listed size.
+struct Cursor<'m> {
+    file: &'m Path,
+    m: &'m VolumeManifest,
+    signed: bool,
+    position: usize,
+    expect: std::iter::Enumerate<std::slice::Iter<'m, crate::pack::manifest::Entry>>,
+}
+
+impl<'m> Cursor<'m> {
+    fn new(head: &'m VolumeHead) -> Self {
+        Cursor {
+            file: &head.file,
+            m: &head.manifest,
+            signed: head.signature.is_some(),
+            position: 0,
+            expect: head.manifest.entries.iter().enumerate(),
         }
-        let want = expect.next().ok_or_else(|| {
-            bad(
+    }
+
+    /// Checks the next tar entry: `None` for the header entries, else the manifest entry
+    /// (and its index) it must match, its path and its size.
+    fn next(
+        &mut self,
+        entry: &tar::Entry<impl Read>,
+    ) -> Result<Option<(usize, &'m crate::pack::manifest::Entry, String, u64)>> {
+        let file = self.file;
+        let path = check_entry(file, entry)?;
+        self.position += 1;
+        if (self.position == 1 && path == MANIFEST_NAME)
+            || (self.position == 2 && path == SIGNATURE_NAME && self.signed)
+        {
+            return Ok(None);
+        }
+        let Some((i, want)) = self.expect.next() else {
+            return Err(bad(
                 file,
                 format!("entry '{path}' is not listed in the volume manifest"),
-            )
-        })?;
+            ));
+        };
         if path != want.path {
             return Err(bad(
                 file,
-                format!(
-                    "entry '{path}' is not the next entry the manifest lists ('{}')",
-                    want.path
-                ),
+                format!("entry '{path}' is not the next entry the manifest lists ('{}'); refusing this volume", want.path),
             ));
         }
         let size = entry
@@ -207,6 +214,69 @@ pub fn check_volume(head: &VolumeHead) -> Result<u64> {
                 ),
             ));
         }
+        Ok(Some((i, want, path, size)))
+    }
+
+    /// Fails when the stream ended before every listed entry arrived.
+    fn finish(mut self) -> Result<()> {
+        match self.expect.next() {
+            Some((_, missing)) => Err(bad(
+                self.file,
+                format!(
+                    "volume {} is truncated: it ends before entry '{}' the manifest lists",
+                    self.m.volume, missing.path
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads the rest of the stream after the tar end: only zeros may follow, and the
+/// compressed stream must end cleanly (its checksum is checked there).
+fn check_tail(file: &Path, volume: u32, mut rest: impl Read) -> Result<()> {
+    let mut tail = [0u8; 64 * 1024];
+    loop {
+        let n = rest.read(&mut tail).map_err(|e| {
+            bad(
+                file,
+                format!("volume {volume} is truncated or corrupt: {e}"),
+            )
+        })?;
+        if n == 0 {
+            return Ok(());
+        }
+        if tail[..n].iter().any(|b| *b != 0) {
+            return Err(bad(
+                file,
+                "data follows the end of the tar stream; refusing this volume",
+            ));
+        }
+    }
+}
+
+/// Streams a whole volume and checks every entry against its manifest (order, type, size,
+/// digest) and the end of the stream, writing nothing; returns the bytes checked.
+pub fn check_volume(head: &VolumeHead) -> Result<u64> {
+    let file = &head.file;
+    let m = &head.manifest;
+    let mut ar = tar::Archive::new(decoder(file)?);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut bytes = 0u64;
+    let mut cursor = Cursor::new(head);
+    let entries = ar
+        .entries()
+        .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| {
+            bad(
+                file,
+                format!("volume {} is truncated or corrupt: {e}", m.volume),
+            )
+        })?;
+        let Some((_, want, path, size)) = cursor.next(&entry)? else {
+            continue;
+        };
         let got = copy_hashing(&mut entry, None, size, &mut buf, file, &path)?;
         if got != want.digest {
             return Err(bad(
@@ -219,31 +289,9 @@ pub fn check_volume(head: &VolumeHead) -> Result<u64> {
         }
         bytes += size;
     }
-    if let Some(missing) = expect.next() {
-        return Err(bad(
-            file,
-            format!(
-                "volume {} is truncated: it ends before entry '{}'",
-                m.volume, missing.path
-            ),
-        ));
-    }
-    let mut rest = ar.into_inner();
-    let mut tail = [0u8; 64 * 1024];
-    loop {
-        let n = rest.read(&mut tail).map_err(|e| {
-            bad(
-                file,
-                format!("volume {} is truncated or corrupt: {e}", m.volume),
-            )
-        })?;
-        if n == 0 {
-            return Ok(bytes);
-        }
-        if tail[..n].iter().any(|b| *b != 0) {
-            return Err(bad(file, "data follows the end of the tar stream"));
-        }
-    }
+    cursor.finish()?;
+    check_tail(file, m.volume, ar.into_inner())?;
+    Ok(bytes)
 }
 
 /// Bytes streamed between two early writeback requests.
@@ -320,60 +368,20 @@ pub(super) fn read_volume(
             });
         }
         {
-            let mut entries = ar
+            let entries = ar
                 .entries()
                 .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
-            let mut expect = m.entries.iter().enumerate();
-            let mut position = 0usize;
-            loop {
-                let next = entries.next();
-                let mut entry = match next {
-                    None => break,
-                    Some(Err(e)) => {
-                        return Err(bad(
-                            file,
-                            format!("volume {} is truncated or corrupt: {e}", m.volume),
-                        ))
-                    }
-                    Some(Ok(e)) => e,
-                };
-                let path = check_entry(file, &entry)?;
-                position += 1;
-                let header_entry = match position {
-                    1 => path == MANIFEST_NAME,
-                    2 => path == SIGNATURE_NAME && head.signature.is_some(),
-                    _ => false,
-                };
-                if header_entry {
-                    io::copy(&mut entry, &mut io::sink())
-                        .map_err(|e| bad(file, format!("reading {path}: {e}")))?;
+            let mut cursor = Cursor::new(head);
+            for entry in entries {
+                let mut entry = entry.map_err(|e| {
+                    bad(
+                        file,
+                        format!("volume {} is truncated or corrupt: {e}", m.volume),
+                    )
+                })?;
+                let Some((i, want, path, size)) = cursor.next(&entry)? else {
                     continue;
-                }
-                let Some((i, want)) = expect.next() else {
-                    return Err(bad(
-                        file,
-                        format!("entry '{path}' is not listed in the volume manifest"),
-                    ));
                 };
-                if path != want.path {
-                    return Err(bad(
-                        file,
-                        format!("entry '{path}' is not the next entry the manifest lists ('{}'); refusing this volume", want.path),
-                    ));
-                }
-                let size = entry
-                    .header()
-                    .size()
-                    .map_err(|e| bad(file, format!("entry '{path}': bad size: {e}")))?;
-                if size != want.size {
-                    return Err(bad(
-                        file,
-                        format!(
-                            "entry '{path}' holds {size} bytes, the manifest says {}",
-                            want.size
-                        ),
-                    ));
-                }
                 let verify = |got: Digest| -> Result<()> {
                     if got != want.digest {
                         Err(bad(file, format!("entry '{path}' does not match its digest (expected {}, got {got}); the volume is corrupt", want.digest)))
@@ -444,15 +452,7 @@ pub(super) fn read_volume(
                 progress.advance(c - last_reported);
                 last_reported = c;
             }
-            if let Some((_, missing)) = expect.next() {
-                return Err(bad(
-                    file,
-                    format!(
-                        "volume {} is truncated: it ends before entry '{}' the manifest lists",
-                        m.volume, missing.path
-                    ),
-                ));
-            }
+            cursor.finish()?;
         }
         drop(wtx);
         drop(ftx);
@@ -461,25 +461,7 @@ pub(super) fn read_volume(
     if let Some(e) = write_error.into_inner().expect("writer error") {
         return Err(e);
     }
-    let mut rest = ar.into_inner();
-    let mut tail = [0u8; 64 * 1024];
-    loop {
-        let n = rest.read(&mut tail).map_err(|e| {
-            bad(
-                file,
-                format!("volume {} is truncated or corrupt: {e}", m.volume),
-            )
-        })?;
-        if n == 0 {
-            break;
-        }
-        if tail[..n].iter().any(|b| *b != 0) {
-            return Err(bad(
-                file,
-                "data follows the end of the tar stream; refusing this volume",
-            ));
-        }
-    }
+    check_tail(file, m.volume, ar.into_inner())?;
     new_refs
         .into_inner()
         .map_err(|e| e.into_error())
