@@ -217,6 +217,27 @@ impl<'m> Cursor<'m> {
         Ok(Some((i, want, path, size)))
     }
 
+    /// Unwraps the tar reader's next entry, naming a read failure as truncation or corruption.
+    fn entry<T>(&self, entry: io::Result<T>) -> Result<T> {
+        entry.map_err(|e| {
+            bad(
+                self.file,
+                format!("volume {} is truncated or corrupt: {e}", self.m.volume),
+            )
+        })
+    }
+
+    /// Checks an entry's content digest against the manifest.
+    fn digest(&self, want: &crate::pack::manifest::Entry, path: &str, got: Digest) -> Result<()> {
+        if got == want.digest {
+            return Ok(());
+        }
+        Err(bad(
+            self.file,
+            format!("entry '{path}' does not match its digest (expected {}, got {got}); the volume is corrupt", want.digest),
+        ))
+    }
+
     /// Fails when the stream ended before every listed entry arrived.
     fn finish(mut self) -> Result<()> {
         match self.expect.next() {
@@ -268,25 +289,12 @@ pub fn check_volume(head: &VolumeHead) -> Result<u64> {
         .entries()
         .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| {
-            bad(
-                file,
-                format!("volume {} is truncated or corrupt: {e}", m.volume),
-            )
-        })?;
+        let mut entry = cursor.entry(entry)?;
         let Some((_, want, path, size)) = cursor.next(&entry)? else {
             continue;
         };
         let got = copy_hashing(&mut entry, None, size, &mut buf, file, &path)?;
-        if got != want.digest {
-            return Err(bad(
-                file,
-                format!(
-                    "entry '{path}' does not match its digest (expected {}, got {got})",
-                    want.digest
-                ),
-            ));
-        }
+        cursor.digest(want, &path, got)?;
         bytes += size;
     }
     cursor.finish()?;
@@ -373,22 +381,11 @@ pub(super) fn read_volume(
                 .map_err(|e| bad(file, format!("not a tar stream: {e}")))?;
             let mut cursor = Cursor::new(head);
             for entry in entries {
-                let mut entry = entry.map_err(|e| {
-                    bad(
-                        file,
-                        format!("volume {} is truncated or corrupt: {e}", m.volume),
-                    )
-                })?;
+                let mut entry = cursor.entry(entry)?;
                 let Some((i, want, path, size)) = cursor.next(&entry)? else {
                     continue;
                 };
-                let verify = |got: Digest| -> Result<()> {
-                    if got != want.digest {
-                        Err(bad(file, format!("entry '{path}' does not match its digest (expected {}, got {got}); the volume is corrupt", want.digest)))
-                    } else {
-                        Ok(())
-                    }
-                };
+                let verify = |got: Digest| cursor.digest(want, &path, got);
                 match want.kind {
                     EntryKind::Blob | EntryKind::Part => {
                         let existing =
