@@ -160,7 +160,7 @@ pub fn add(
                 key: key.to_string(),
                 name: rec.body.display_name(),
                 status,
-                size: rec.body.size(),
+                size: crate::pack::select::artifact_size(bundle, &key, &rec.body),
             });
         }
     }
