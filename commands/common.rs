@@ -29,6 +29,9 @@ pub struct Global {
     /// Log more (repeat for debug logs); logs go to stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// True when `--bundle` or `NORA_BUNDLE` was given rather than defaulted.
+    #[arg(skip)]
+    pub bundle_explicit: bool,
 }
 
 impl Global {
@@ -79,6 +82,26 @@ pub fn init_logging(g: &Global) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Sets up the server's logs on stderr: request logs at `info` unless `-q`, as text or JSON
+/// lines (`NORA_LOG` overrides the level).
+pub fn init_server_logging(g: &Global, format: nora::serve::config::LogFormat) {
+    let level = match (g.quiet, g.verbose) {
+        (true, _) => "warn",
+        (_, 0) => "info",
+        _ => "debug",
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("NORA_LOG").unwrap_or_else(|_| level.into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        nora::serve::config::LogFormat::Json => builder.json().try_init(),
+        nora::serve::config::LogFormat::Text => builder.try_init(),
+    };
 }
 
 struct Bar(ProgressBar);

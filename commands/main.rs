@@ -13,6 +13,7 @@ mod man;
 mod pack;
 mod receipt;
 mod restore;
+mod serve;
 mod unpack;
 mod verify;
 
@@ -50,14 +51,25 @@ enum Command {
     Receipt(receipt::Args),
     Backup(backup::Args),
     Restore(restore::Args),
+    Serve(serve::Args),
     Key(key::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    common::init_logging(&cli.global);
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    cli.global.bundle_explicit = !matches!(
+        matches.value_source("bundle"),
+        None | Some(clap::parser::ValueSource::DefaultValue)
+    );
+    if !matches!(cli.command, Command::Serve(_)) {
+        common::init_logging(&cli.global);
+    }
     let g = &cli.global;
     let result = match cli.command {
         Command::Init(a) => init::run(a, g),
@@ -70,6 +82,7 @@ fn main() -> ExitCode {
         Command::Receipt(a) => receipt::run(a, g),
         Command::Backup(a) => backup::run(a, g),
         Command::Restore(a) => restore::run(a, g),
+        Command::Serve(a) => serve::run(a, g),
         Command::Key(a) => key::run(a, g),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => man::run(a),

@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a full backup of the bundle (a complete pack marked as a backup)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a backup made by `nora backup` (or any full pack)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the bundle over HTTP: OCI/Docker at /v2/, raw files at /raw/, plus /health, /ready and /metrics')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Manage minisign-compatible Ed25519 keys for signing packs')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or write all of them into a directory')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR')
@@ -188,6 +189,23 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'nora;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on [default: 127.0.0.1:4000]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'TOML settings file')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format: text or json [default: text]')
+            [CompletionResult]::new('--raw-max-size', '--raw-max-size', [CompletionResultType]::ParameterName, 'Largest raw file accepted, e.g. 1GiB [default: no limit]')
+            [CompletionResult]::new('--blob-max-size', '--blob-max-size', [CompletionResultType]::ParameterName, 'Largest OCI blob upload accepted [default: no limit]')
+            [CompletionResult]::new('--manifest-max-size', '--manifest-max-size', [CompletionResultType]::ParameterName, 'Largest manifest accepted [default: 4MiB]')
+            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for debug logs); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for debug logs); logs go to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'nora;key' {
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
@@ -259,6 +277,7 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a full backup of the bundle (a complete pack marked as a backup)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a backup made by `nora backup` (or any full pack)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the bundle over HTTP: OCI/Docker at /v2/, raw files at /raw/, plus /health, /ready and /metrics')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Manage minisign-compatible Ed25519 keys for signing packs')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or write all of them into a directory')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR')
@@ -293,6 +312,9 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             break
         }
         'nora;help;restore' {
+            break
+        }
+        'nora;help;serve' {
             break
         }
         'nora;help;key' {

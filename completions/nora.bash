@@ -52,6 +52,9 @@ _nora() {
             nora,restore)
                 cmd="nora__subcmd__restore"
                 ;;
+            nora,serve)
+                cmd="nora__subcmd__serve"
+                ;;
             nora,unpack)
                 cmd="nora__subcmd__unpack"
                 ;;
@@ -94,6 +97,9 @@ _nora() {
             nora__subcmd__help,restore)
                 cmd="nora__subcmd__help__subcmd__restore"
                 ;;
+            nora__subcmd__help,serve)
+                cmd="nora__subcmd__help__subcmd__serve"
+                ;;
             nora__subcmd__help,unpack)
                 cmd="nora__subcmd__help__subcmd__unpack"
                 ;;
@@ -122,7 +128,7 @@ _nora() {
 
     case "${cmd}" in
         nora)
-            opts="-q -v -h -V --bundle --json --quiet --verbose --help --version init add ls verify gc pack unpack receipt backup restore key completions man help"
+            opts="-q -v -h -V --bundle --json --quiet --verbose --help --version init add ls verify gc pack unpack receipt backup restore serve key completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,7 +270,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__help)
-            opts="init add ls verify gc pack unpack receipt backup restore key completions man help"
+            opts="init add ls verify gc pack unpack receipt backup restore serve key completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,6 +452,20 @@ _nora() {
             return 0
             ;;
         nora__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -700,6 +720,48 @@ _nora() {
             case "${prev}" in
                 --on-conflict)
                     COMPREPLY=($(compgen -W "keep replace" -- "${cur}"))
+                    return 0
+                    ;;
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__serve)
+            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --manifest-max-size --bundle --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --raw-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --blob-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --bundle)

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand receipt 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
             cand backup 'Write a full backup of the bundle (a complete pack marked as a backup)'
             cand restore 'Restore a backup made by `nora backup` (or any full pack)'
+            cand serve 'Serve the bundle over HTTP: OCI/Docker at /v2/, raw files at /raw/, plus /health, /ready and /metrics'
             cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
             cand completions 'Print a shell completion script, or write all of them into a directory'
             cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
@@ -174,6 +175,22 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'nora;serve'= {
+            cand --listen 'Address to listen on [default: 127.0.0.1:4000]'
+            cand --config 'TOML settings file'
+            cand --log-format 'Log format: text or json [default: text]'
+            cand --raw-max-size 'Largest raw file accepted, e.g. 1GiB [default: no limit]'
+            cand --blob-max-size 'Largest OCI blob upload accepted [default: no limit]'
+            cand --manifest-max-size 'Largest manifest accepted [default: 4MiB]'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'nora;key'= {
             cand --bundle 'Bundle directory to work on'
             cand --json 'Print machine-readable JSON on stdout instead of text'
@@ -238,6 +255,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand receipt 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
             cand backup 'Write a full backup of the bundle (a complete pack marked as a backup)'
             cand restore 'Restore a backup made by `nora backup` (or any full pack)'
+            cand serve 'Serve the bundle over HTTP: OCI/Docker at /v2/, raw files at /raw/, plus /health, /ready and /metrics'
             cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
             cand completions 'Print a shell completion script, or write all of them into a directory'
             cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
@@ -262,6 +280,8 @@ set edit:completion:arg-completer[nora] = {|@words|
         &'nora;help;backup'= {
         }
         &'nora;help;restore'= {
+        }
+        &'nora;help;serve'= {
         }
         &'nora;help;key'= {
             cand generate 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'

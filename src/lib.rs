@@ -2,7 +2,8 @@
 //!
 //! The library holds everything: the bundle store ([`bundle`]), importers for local
 //! artifacts ([`ecosystems`]), packs and receipts ([`pack`]), and the checks and
-//! maintenance verbs ([`verify`], [`gc`]). The `nora` binary in `commands/` only parses
+//! maintenance verbs ([`verify`], [`gc`]), and the server ([`serve`], speaking the
+//! [`protocols`] over the store operations in [`registry`]). The `nora` binary in `commands/` only parses
 //! arguments, calls these, and reports.
 
 pub mod bundle;
@@ -12,6 +13,9 @@ pub mod error;
 pub mod gc;
 pub mod pack;
 pub mod progress;
+pub mod protocols;
+pub mod registry;
+pub mod serve;
 pub mod verify;
 
 pub use bundle::Bundle;

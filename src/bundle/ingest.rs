@@ -1,5 +1,6 @@
 //! Streaming ingest: hash while writing to a temp file inside the bundle, fsync, verify, rename.
 
+use crate::bundle::layout::Layout;
 use crate::bundle::Bundle;
 use crate::digest::{Digest, HashingWriter};
 use crate::error::{Error, IoContext, Result};
@@ -20,20 +21,20 @@ pub struct Ingested {
 }
 
 /// A blob being written; invisible until [`BlobWriter::commit`].
-pub struct BlobWriter<'b> {
-    bundle: &'b Bundle,
+pub struct BlobWriter {
+    layout: Layout,
     inner: HashingWriter<BufWriter<NamedTempFile>>,
 }
 
-impl<'b> BlobWriter<'b> {
-    pub(crate) fn new(bundle: &'b Bundle) -> Result<Self> {
-        let dir = bundle.layout().tmp_dir();
+impl BlobWriter {
+    pub(crate) fn new(layout: &Layout) -> Result<Self> {
+        let dir = layout.tmp_dir();
         let tmp = tempfile::Builder::new()
             .prefix("ingest-")
             .tempfile_in(&dir)
             .at("create temp file in", &dir)?;
         Ok(BlobWriter {
-            bundle,
+            layout: layout.clone(),
             inner: HashingWriter::new(BufWriter::with_capacity(256 * 1024, tmp)),
         })
     }
@@ -62,7 +63,7 @@ impl<'b> BlobWriter<'b> {
                 });
             }
         }
-        let target = self.bundle.layout().blob(&digest);
+        let target = self.layout.blob(&digest);
         if target.exists() {
             touch(&target);
             return Ok(Ingested {
@@ -87,7 +88,7 @@ impl<'b> BlobWriter<'b> {
     }
 }
 
-impl Write for BlobWriter<'_> {
+impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.inner.write(buf)
     }
@@ -125,8 +126,8 @@ impl Bundle {
     }
 
     /// Starts writing a blob.
-    pub fn blob_writer(&self) -> Result<BlobWriter<'_>> {
-        BlobWriter::new(self)
+    pub fn blob_writer(&self) -> Result<BlobWriter> {
+        BlobWriter::new(self.layout())
     }
 
     /// Makes renames into `blobs/sha256/` durable.

@@ -54,6 +54,14 @@ impl Layout {
     pub fn ref_file(&self, key: &RefKey) -> PathBuf {
         self.root.join(key.rel_path())
     }
+    /// The directory holding the records whose keys start with `prefix`.
+    pub fn ref_dir(&self, prefix: &[&str]) -> PathBuf {
+        let mut p = self.refs_dir();
+        for c in prefix {
+            p.push(escape_component(c));
+        }
+        p
+    }
     /// `tmp`: ingest files, invisible until renamed.
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")

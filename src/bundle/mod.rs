@@ -288,6 +288,15 @@ impl Bundle {
         self.list_refs_in(&dir)
     }
 
+    /// Every ref whose key starts with `prefix`, sorted by key; empty when there are none.
+    pub fn list_refs_under(&self, prefix: &[&str]) -> Result<Vec<(RefKey, Result<RefRecord>)>> {
+        let dir = self.layout.ref_dir(prefix);
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        self.list_refs_in(&dir)
+    }
+
     fn list_refs_in(&self, root: &Path) -> Result<Vec<(RefKey, Result<RefRecord>)>> {
         let mut out = Vec::new();
         self.walk_refs_in(root, |k, r| {
@@ -302,6 +311,19 @@ impl Bundle {
     /// holding them all in memory.
     pub fn walk_refs(&self, f: impl FnMut(RefKey, Result<RefRecord>) -> Result<()>) -> Result<()> {
         self.walk_refs_in(&self.layout.refs_dir(), f)
+    }
+
+    /// [`Bundle::walk_refs`] limited to keys starting with `prefix`.
+    pub fn walk_refs_under(
+        &self,
+        prefix: &[&str],
+        f: impl FnMut(RefKey, Result<RefRecord>) -> Result<()>,
+    ) -> Result<()> {
+        let dir = self.layout.ref_dir(prefix);
+        if !dir.is_dir() {
+            return Ok(());
+        }
+        self.walk_refs_in(&dir, f)
     }
 
     fn walk_refs_in(

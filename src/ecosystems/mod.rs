@@ -11,7 +11,6 @@ pub mod oci;
 pub mod pypi;
 pub mod raw;
 
-use crate::bundle::layout::RefKey;
 use crate::bundle::refs::{RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::error::{Error, Result};
@@ -155,7 +154,7 @@ pub fn add(
         let records = import(bundle, eco, file, opts)?;
         for rec in records {
             let key = rec.body.key()?;
-            let status = commit(bundle, &key, rec.clone(), "add")?;
+            let status = commit_ref(bundle, &rec, "add")?;
             out.push(AddedRef {
                 key: key.to_string(),
                 name: rec.body.display_name(),
@@ -170,16 +169,20 @@ pub fn add(
     Ok(out)
 }
 
-fn commit(bundle: &Bundle, key: &RefKey, rec: RefRecord, source: &str) -> Result<&'static str> {
+/// Writes one record under the bundle's merge policy: `added`, `unchanged`, or `updated`
+/// for a mutable ref that moved (journaled with `source`); a release that would change is
+/// refused. The caller holds the writers' lock.
+pub fn commit_ref(bundle: &Bundle, rec: &RefRecord, source: &str) -> Result<&'static str> {
+    let key = &rec.body.key()?;
     match bundle.read_ref(key)? {
-        Some(old) if old.same_target(&rec) => Ok("unchanged"),
+        Some(old) if old.same_target(rec) => Ok("unchanged"),
         Some(old) if !is_mutable(&rec.body) => Err(Error::Other(format!(
             "{} is already in the bundle with other content ({}); releases are immutable: remove it first or use another version",
             rec.body.display_name(),
             old.body.blobs().first().map(|d| d.to_string()).unwrap_or_default()
         ))),
         Some(old) => {
-            bundle.write_ref(&rec)?;
+            bundle.write_ref(rec)?;
             bundle.journal(
                 "refs.jsonl",
                 &serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "key": key.to_string(),
@@ -188,7 +191,7 @@ fn commit(bundle: &Bundle, key: &RefKey, rec: RefRecord, source: &str) -> Result
             Ok("updated")
         }
         None => {
-            bundle.write_ref(&rec)?;
+            bundle.write_ref(rec)?;
             Ok("added")
         }
     }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod server;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;

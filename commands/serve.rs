@@ -1,0 +1,107 @@
+//! `nora serve`: serve the bundle over HTTP to unmodified clients.
+
+use crate::common::Global;
+use crate::diagnostics::Outcome;
+use anyhow::Context;
+use nora::serve::config::{self, FileConfig, LogFormat};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Serve the bundle over HTTP: OCI/Docker at /v2/, raw files at /raw/, plus /health,
+/// /ready and /metrics.
+///
+/// Settings come from defaults, then the TOML file given by --config, then NORA_*
+/// environment variables, then flags. Stops gracefully on SIGTERM or Ctrl-C.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Address to listen on [default: 127.0.0.1:4000].
+    #[arg(long, env = "NORA_LISTEN", value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// TOML settings file.
+    #[arg(long, env = "NORA_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "NORA_LOG_FORMAT", value_name = "FORMAT")]
+    log_format: Option<LogFormat>,
+    /// Largest raw file accepted, e.g. 1GiB [default: no limit].
+    #[arg(long, env = "NORA_RAW_MAX_SIZE", value_name = "SIZE")]
+    raw_max_size: Option<String>,
+    /// Largest OCI blob upload accepted [default: no limit].
+    #[arg(long, env = "NORA_BLOB_MAX_SIZE", value_name = "SIZE")]
+    blob_max_size: Option<String>,
+    /// Largest manifest accepted [default: 4MiB].
+    #[arg(long, env = "NORA_MANIFEST_MAX_SIZE", value_name = "SIZE")]
+    manifest_max_size: Option<String>,
+}
+
+/// Merges defaults, the file, the environment and flags.
+fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
+    let file = match &a.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    let bundle = if g.bundle_explicit {
+        g.bundle.clone()
+    } else {
+        file.bundle.clone().unwrap_or_else(|| g.bundle.clone())
+    };
+    let listen = a
+        .listen
+        .clone()
+        .or(file.listen.clone())
+        .unwrap_or_else(|| config::DEFAULT_LISTEN.into());
+    let size = |what: &str, flag: &Option<String>, file: &Option<String>| {
+        flag.as_ref()
+            .or(file.as_ref())
+            .map(|s| config::parse_size(what, s))
+            .transpose()
+    };
+    let mut limits = nora::protocols::Limits::default();
+    if let Some(m) = size(
+        "manifest limit",
+        &a.manifest_max_size,
+        &file.limits.manifest,
+    )? {
+        limits.manifest = m;
+    }
+    limits.blob = size("blob limit", &a.blob_max_size, &file.limits.blob)?;
+    limits.raw = size("raw limit", &a.raw_max_size, &file.limits.raw)?;
+    Ok(config::Config {
+        bundle,
+        listen: config::parse_listen(&listen)?,
+        log_format: a.log_format.or(file.log_format).unwrap_or_default(),
+        limits,
+        auth: file.auth,
+    })
+}
+
+pub fn run(a: Args, g: &Global) -> Outcome {
+    let cfg = settings(&a, g)?;
+    crate::common::init_server_logging(g, cfg.log_format);
+    let server = nora::serve::Server::new(&cfg)
+        .with_context(|| format!("open bundle {}", cfg.bundle.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")?;
+    let bundle = cfg.bundle.display().to_string();
+    let json = g.json;
+    runtime.block_on(nora::serve::run(
+        server,
+        cfg.listen,
+        |addr| {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"listening": format!("http://{addr}"), "bundle": bundle})
+                );
+            } else {
+                println!("nora serve: listening on http://{addr} (bundle {bundle})");
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+        },
+        nora::serve::shutdown_signal(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,345 @@
+//! HTTP plumbing shared by the protocol modules: the request type, file responses with
+//! ranges and validators, bounded body reads, streaming bodies into blobs, and path
+//! decoding that refuses traversal.
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+
+/// A request body, streamed.
+pub type Body = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send + Sync>>;
+/// A response.
+pub type Response = warp::http::Response<warp::hyper::Body>;
+
+/// One request as a protocol module sees it.
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// The path below the protocol's mount, still percent-encoded, without the leading `/`.
+    pub path: String,
+    /// The raw query string (may be empty).
+    pub query: String,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Body,
+}
+
+impl Request {
+    /// A header as text, if present and valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Decoded query parameters.
+    pub fn query_params(&self) -> Vec<(String, String)> {
+        self.query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode_query(k), decode_query(v))
+            })
+            .collect()
+    }
+
+    /// The first value of a query parameter.
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.query_params()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+fn decode_query(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Splits an encoded path into decoded segments. Refuses `.` and `..` segments (plain or
+/// encoded), an encoded `/` or `\`, NUL, control characters and invalid UTF-8; the message
+/// says which. A trailing `/` yields a final empty segment.
+pub fn decode_segments(path: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for raw in path.split('/') {
+        let seg = percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map_err(|_| format!("path segment '{raw}' is not valid UTF-8"))?;
+        if seg == "." || seg == ".." {
+            return Err(format!(
+                "path segment '{raw}' is a dot segment; paths may not climb"
+            ));
+        }
+        if seg.contains('/') || seg.contains('\\') {
+            return Err(format!(
+                "path segment '{raw}' holds an encoded '/' or '\\'; paths may not hide separators"
+            ));
+        }
+        if seg.chars().any(char::is_control) {
+            return Err(format!("path segment '{raw}' holds a control character"));
+        }
+        out.push(seg.into_owned());
+    }
+    Ok(out)
+}
+
+/// A response with no body.
+pub fn empty(status: StatusCode) -> Response {
+    let mut r = Response::new(warp::hyper::Body::empty());
+    *r.status_mut() = status;
+    r
+}
+
+/// A response with a body and its content type.
+pub fn with_body(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response {
+    let body: Bytes = body.into();
+    let mut r = Response::new(warp::hyper::Body::from(body.clone()));
+    *r.status_mut() = status;
+    set(&mut r, header::CONTENT_TYPE, content_type);
+    set(&mut r, header::CONTENT_LENGTH, &body.len().to_string());
+    r
+}
+
+/// A JSON response.
+pub fn json(status: StatusCode, v: &serde_json::Value) -> Response {
+    with_body(
+        status,
+        "application/json",
+        serde_json::to_vec(v).expect("json"),
+    )
+}
+
+/// Sets a header when the value is valid header text (it always is for what nora builds).
+pub fn set(r: &mut Response, name: impl header::IntoHeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        r.headers_mut().insert(name, v);
+    }
+}
+
+/// A byte range of a file of `size` bytes, inclusive of `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// Last byte.
+    pub end: u64,
+}
+
+/// How a `Range` header applies to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeAnswer {
+    /// No (usable) range: send everything.
+    Full,
+    /// Send this part with 206.
+    Part(ByteRange),
+    /// Answer 416.
+    Unsatisfiable,
+}
+
+/// Interprets a `Range` header for a file of `size` bytes. A single `bytes=` range is
+/// honoured; several ranges or other units fall back to the full body, as RFC 9110 allows.
+pub fn parse_range(value: Option<&str>, size: u64) -> RangeAnswer {
+    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else {
+        return RangeAnswer::Full;
+    };
+    if spec.contains(',') {
+        return RangeAnswer::Full;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeAnswer::Full;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        match b.parse::<u64>() {
+            Ok(0) => return RangeAnswer::Unsatisfiable,
+            Ok(n) if size > 0 => ByteRange {
+                start: size.saturating_sub(n),
+                end: size - 1,
+            },
+            Ok(_) => return RangeAnswer::Unsatisfiable,
+            Err(_) => return RangeAnswer::Full,
+        }
+    } else {
+        let Ok(start) = a.parse::<u64>() else {
+            return RangeAnswer::Full;
+        };
+        let end = if b.is_empty() {
+            size.saturating_sub(1)
+        } else {
+            match b.parse::<u64>() {
+                Ok(e) if e >= start => e.min(size.saturating_sub(1)),
+                _ => return RangeAnswer::Full,
+            }
+        };
+        if start >= size {
+            return RangeAnswer::Unsatisfiable;
+        }
+        ByteRange { start, end }
+    };
+    RangeAnswer::Part(range)
+}
+
+/// How to describe a file being served.
+pub struct FileMeta<'a> {
+    /// Content type.
+    pub content_type: &'a str,
+    /// Strong validator, already quoted.
+    pub etag: &'a str,
+}
+
+/// Streams a file (or the requested range of it) in constant memory; `HEAD` gets the
+/// headers only. `If-None-Match` matching the ETag gives 304.
+pub async fn file(req: &Request, path: &Path, meta: FileMeta<'_>) -> io::Result<Response> {
+    let mut f = tokio::fs::File::open(path).await?;
+    let size = f.metadata().await?.len();
+    if req.header("if-none-match").is_some_and(|v| {
+        v.split(',')
+            .any(|t| t.trim() == meta.etag || t.trim() == "*")
+    }) {
+        let mut r = empty(StatusCode::NOT_MODIFIED);
+        set(&mut r, header::ETAG, meta.etag);
+        return Ok(r);
+    }
+    let (status, start, len) = match parse_range(req.header("range"), size) {
+        RangeAnswer::Full => (StatusCode::OK, 0, size),
+        RangeAnswer::Part(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
+        RangeAnswer::Unsatisfiable => {
+            let mut r = empty(StatusCode::RANGE_NOT_SATISFIABLE);
+            set(&mut r, header::CONTENT_RANGE, &format!("bytes */{size}"));
+            return Ok(r);
+        }
+    };
+    let mut r = if req.method == Method::HEAD {
+        empty(status)
+    } else {
+        if start > 0 {
+            f.seek(io::SeekFrom::Start(start)).await?;
+        }
+        let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
+        let mut r = Response::new(warp::hyper::Body::wrap_stream(stream));
+        *r.status_mut() = status;
+        r
+    };
+    set(&mut r, header::CONTENT_TYPE, meta.content_type);
+    set(&mut r, header::CONTENT_LENGTH, &len.to_string());
+    set(&mut r, header::ETAG, meta.etag);
+    set(&mut r, header::ACCEPT_RANGES, "bytes");
+    if status == StatusCode::PARTIAL_CONTENT {
+        set(
+            &mut r,
+            header::CONTENT_RANGE,
+            &format!("bytes {start}-{}/{size}", start + len - 1),
+        );
+    }
+    Ok(r)
+}
+
+/// Why reading a body failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// The body is larger than allowed.
+    #[error("request body is larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    /// The connection failed mid-body.
+    #[error("reading the request body failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Reads a whole (small) body, refusing more than `limit` bytes; a `Content-Length` over
+/// the limit is refused before anything is read.
+pub async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, BodyError> {
+    if declared_length(req).is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = req.body.next().await {
+        let chunk = chunk?;
+        if out.len() as u64 + chunk.len() as u64 > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// The `Content-Length` the client declared.
+pub fn declared_length(req: &Request) -> Option<u64> {
+    req.header("content-length").and_then(|v| v.parse().ok())
+}
+
+/// Streams the body into `sink` (a blob writer or upload), refusing to go past `limit`
+/// total bytes, where `already` bytes were written before. Writes run on the blocking
+/// pool's terms via `block_in_place`, so the reactor keeps serving others.
+pub async fn drain_into<W: io::Write>(
+    req: &mut Request,
+    sink: &mut W,
+    already: u64,
+    limit: Option<u64>,
+) -> Result<u64, BodyError> {
+    if let (Some(limit), Some(n)) = (limit, declared_length(req)) {
+        if already + n > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+    }
+    let mut total = 0u64;
+    while let Some(chunk) = req.body.next().await {
+        let chunk = chunk?;
+        total += chunk.len() as u64;
+        if limit.is_some_and(|l| already + total > l) {
+            return Err(BodyError::TooLarge(limit.unwrap_or_default()));
+        }
+        tokio::task::block_in_place(|| sink.write_all(&chunk))?;
+    }
+    Ok(total)
+}
+
+/// Runs blocking store work off the reactor.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("blocking store task panicked")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let p = |s| parse_range(Some(s), 100);
+        assert_eq!(
+            p("bytes=0-9"),
+            RangeAnswer::Part(ByteRange { start: 0, end: 9 })
+        );
+        assert_eq!(
+            p("bytes=90-"),
+            RangeAnswer::Part(ByteRange { start: 90, end: 99 })
+        );
+        assert_eq!(
+            p("bytes=-10"),
+            RangeAnswer::Part(ByteRange { start: 90, end: 99 })
+        );
+        assert_eq!(
+            p("bytes=50-500"),
+            RangeAnswer::Part(ByteRange { start: 50, end: 99 })
+        );
+        assert_eq!(p("bytes=100-"), RangeAnswer::Unsatisfiable);
+        assert_eq!(p("bytes=0-1,5-6"), RangeAnswer::Full);
+        assert_eq!(p("items=0-1"), RangeAnswer::Full);
+        assert_eq!(parse_range(None, 100), RangeAnswer::Full);
+    }
+
+    #[test]
+    fn segments_refuse_traversal() {
+        assert_eq!(decode_segments("a/b%20c/").unwrap(), ["a", "b c", ""]);
+        for bad in ["a/../b", "a/%2e%2E/b", "a%2fb", "a%5cb", "%2e", "a/%00"] {
+            assert!(decode_segments(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! One module per protocol, each turning HTTP requests into [`crate::registry`] calls and
+//! their results back into that ecosystem's responses and error format. Shared plumbing
+//! (ranges, file bodies, limits, path decoding) is in [`http`].
+
+pub mod http;
+pub mod oci;
+pub mod raw;
+
+use crate::registry::uploads::Uploads;
+use crate::Bundle;
+
+/// What every protocol handler may use: the bundle and the server's limits and sessions.
+pub struct Context {
+    /// The bundle served.
+    pub bundle: Bundle,
+    /// OCI blob upload sessions.
+    pub uploads: Uploads,
+    /// Limits on request bodies.
+    pub limits: Limits,
+}
+
+/// Request body limits, in bytes (`None`: unlimited).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest manifest accepted.
+    pub manifest: u64,
+    /// Largest OCI blob upload.
+    pub blob: Option<u64>,
+    /// Largest raw file.
+    pub raw: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            manifest: crate::registry::oci::MAX_MANIFEST as u64,
+            blob: None,
+            raw: None,
+        }
+    }
+}

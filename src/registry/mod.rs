@@ -1,0 +1,7 @@
+//! What `nora serve` asks of the bundle, per ecosystem, with no HTTP in sight: lookups,
+//! pushes, listings and deletes expressed in store terms. The protocol modules in
+//! [`crate::protocols`] translate HTTP to these calls and back.
+
+pub mod oci;
+pub mod raw;
+pub mod uploads;
