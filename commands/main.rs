@@ -14,6 +14,7 @@ mod pack;
 mod receipt;
 mod restore;
 mod serve;
+mod token;
 mod unpack;
 mod verify;
 
@@ -52,6 +53,7 @@ enum Command {
     Backup(backup::Args),
     Restore(restore::Args),
     Serve(serve::Args),
+    Token(token::Args),
     Key(key::Args),
     Completions(completions::Args),
     Man(man::Args),
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Backup(a) => backup::run(a, g),
         Command::Restore(a) => restore::run(a, g),
         Command::Serve(a) => serve::run(a, g),
+        Command::Token(a) => token::run(a, g),
         Command::Key(a) => key::run(a, g),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => man::run(a),

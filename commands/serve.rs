@@ -32,6 +32,15 @@ pub struct Args {
     /// Largest manifest accepted [default: 4MiB].
     #[arg(long, env = "NORA_MANIFEST_MAX_SIZE", value_name = "SIZE")]
     manifest_max_size: Option<String>,
+    /// Require credentials: API tokens (`nora token create`) and, with --htpasswd, users.
+    #[arg(long, env = "NORA_AUTH")]
+    auth: bool,
+    /// An htpasswd file of bcrypt users (turns authentication on).
+    #[arg(long, env = "NORA_HTPASSWD", value_name = "FILE")]
+    htpasswd: Option<PathBuf>,
+    /// Let requests without credentials pull and list (turns authentication on).
+    #[arg(long, env = "NORA_ANONYMOUS_READ")]
+    anonymous_read: bool,
 }
 
 /// Merges defaults, the file, the environment and flags.
@@ -66,12 +75,20 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
     }
     limits.blob = size("blob limit", &a.blob_max_size, &file.limits.blob)?;
     limits.raw = size("raw limit", &a.raw_max_size, &file.limits.raw)?;
+    let mut auth = file.auth.clone();
+    if a.auth || a.htpasswd.is_some() || a.anonymous_read {
+        let x = auth.get_or_insert_with(config::AuthConfig::default);
+        if let Some(h) = &a.htpasswd {
+            x.htpasswd = Some(h.clone());
+        }
+        x.anonymous_read |= a.anonymous_read;
+    }
     Ok(config::Config {
         bundle,
         listen: config::parse_listen(&listen)?,
         log_format: a.log_format.or(file.log_format).unwrap_or_default(),
         limits,
-        auth: file.auth,
+        auth,
     })
 }
 

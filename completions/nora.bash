@@ -55,6 +55,9 @@ _nora() {
             nora,serve)
                 cmd="nora__subcmd__serve"
                 ;;
+            nora,token)
+                cmd="nora__subcmd__token"
+                ;;
             nora,unpack)
                 cmd="nora__subcmd__unpack"
                 ;;
@@ -100,6 +103,9 @@ _nora() {
             nora__subcmd__help,serve)
                 cmd="nora__subcmd__help__subcmd__serve"
                 ;;
+            nora__subcmd__help,token)
+                cmd="nora__subcmd__help__subcmd__token"
+                ;;
             nora__subcmd__help,unpack)
                 cmd="nora__subcmd__help__subcmd__unpack"
                 ;;
@@ -108,6 +114,15 @@ _nora() {
                 ;;
             nora__subcmd__help__subcmd__key,generate)
                 cmd="nora__subcmd__help__subcmd__key__subcmd__generate"
+                ;;
+            nora__subcmd__help__subcmd__token,create)
+                cmd="nora__subcmd__help__subcmd__token__subcmd__create"
+                ;;
+            nora__subcmd__help__subcmd__token,list)
+                cmd="nora__subcmd__help__subcmd__token__subcmd__list"
+                ;;
+            nora__subcmd__help__subcmd__token,revoke)
+                cmd="nora__subcmd__help__subcmd__token__subcmd__revoke"
                 ;;
             nora__subcmd__key,generate)
                 cmd="nora__subcmd__key__subcmd__generate"
@@ -121,6 +136,30 @@ _nora() {
             nora__subcmd__key__subcmd__help,help)
                 cmd="nora__subcmd__key__subcmd__help__subcmd__help"
                 ;;
+            nora__subcmd__token,create)
+                cmd="nora__subcmd__token__subcmd__create"
+                ;;
+            nora__subcmd__token,help)
+                cmd="nora__subcmd__token__subcmd__help"
+                ;;
+            nora__subcmd__token,list)
+                cmd="nora__subcmd__token__subcmd__list"
+                ;;
+            nora__subcmd__token,revoke)
+                cmd="nora__subcmd__token__subcmd__revoke"
+                ;;
+            nora__subcmd__token__subcmd__help,create)
+                cmd="nora__subcmd__token__subcmd__help__subcmd__create"
+                ;;
+            nora__subcmd__token__subcmd__help,help)
+                cmd="nora__subcmd__token__subcmd__help__subcmd__help"
+                ;;
+            nora__subcmd__token__subcmd__help,list)
+                cmd="nora__subcmd__token__subcmd__help__subcmd__list"
+                ;;
+            nora__subcmd__token__subcmd__help,revoke)
+                cmd="nora__subcmd__token__subcmd__help__subcmd__revoke"
+                ;;
             *)
                 ;;
         esac
@@ -128,7 +167,7 @@ _nora() {
 
     case "${cmd}" in
         nora)
-            opts="-q -v -h -V --bundle --json --quiet --verbose --help --version init add ls verify gc pack unpack receipt backup restore serve key completions man help"
+            opts="-q -v -h -V --bundle --json --quiet --verbose --help --version init add ls verify gc pack unpack receipt backup restore serve token key completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,7 +309,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__help)
-            opts="init add ls verify gc pack unpack receipt backup restore serve key completions man help"
+            opts="init add ls verify gc pack unpack receipt backup restore serve token key completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -468,6 +507,62 @@ _nora() {
         nora__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__help__subcmd__token)
+            opts="create list revoke"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__help__subcmd__token__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__help__subcmd__token__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__help__subcmd__token__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -734,7 +829,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__serve)
-            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --manifest-max-size --bundle --json --quiet --verbose --help"
+            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --manifest-max-size --auth --htpasswd --anonymous-read --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,6 +859,160 @@ _nora() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --htpasswd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token)
+            opts="-q -v -h --bundle --json --quiet --verbose --help create list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__create)
+            opts="-q -v -h --name --role --bundle --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__help)
+            opts="create list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__list)
+            opts="-q -v -h --bundle --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__token__subcmd__revoke)
+            opts="-q -v -h --bundle --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

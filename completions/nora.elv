@@ -39,6 +39,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand backup 'Write a full backup of the bundle (a complete pack marked as a backup)'
             cand restore 'Restore a backup made by `nora backup` (or any full pack)'
             cand serve 'Serve the bundle over HTTP: OCI/Docker at /v2/, raw files at /raw/, plus /health, /ready and /metrics'
+            cand token 'Manage API tokens for `nora serve --auth`'
             cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
             cand completions 'Print a shell completion script, or write all of them into a directory'
             cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
@@ -182,6 +183,19 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand --raw-max-size 'Largest raw file accepted, e.g. 1GiB [default: no limit]'
             cand --blob-max-size 'Largest OCI blob upload accepted [default: no limit]'
             cand --manifest-max-size 'Largest manifest accepted [default: 4MiB]'
+            cand --htpasswd 'An htpasswd file of bcrypt users (turns authentication on)'
+            cand --bundle 'Bundle directory to work on'
+            cand --auth 'Require credentials: API tokens (`nora token create`) and, with --htpasswd, users'
+            cand --anonymous-read 'Let requests without credentials pull and list (turns authentication on)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'nora;token'= {
             cand --bundle 'Bundle directory to work on'
             cand --json 'Print machine-readable JSON on stdout instead of text'
             cand -q 'Print nothing but errors'
@@ -190,6 +204,56 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand create 'Create a token and print it (once)'
+            cand list 'List tokens (never their secrets)'
+            cand revoke 'Revoke a token by id or name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nora;token;create'= {
+            cand --name 'A name to tell it by'
+            cand --role 'read (pull), write (also push and delete) or admin (also /metrics)'
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;token;list'= {
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;token;revoke'= {
+            cand --bundle 'Bundle directory to work on'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'nora;token;help'= {
+            cand create 'Create a token and print it (once)'
+            cand list 'List tokens (never their secrets)'
+            cand revoke 'Revoke a token by id or name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'nora;token;help;create'= {
+        }
+        &'nora;token;help;list'= {
+        }
+        &'nora;token;help;revoke'= {
+        }
+        &'nora;token;help;help'= {
         }
         &'nora;key'= {
             cand --bundle 'Bundle directory to work on'
@@ -256,6 +320,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand backup 'Write a full backup of the bundle (a complete pack marked as a backup)'
             cand restore 'Restore a backup made by `nora backup` (or any full pack)'
             cand serve 'Serve the bundle over HTTP: OCI/Docker at /v2/, raw files at /raw/, plus /health, /ready and /metrics'
+            cand token 'Manage API tokens for `nora serve --auth`'
             cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
             cand completions 'Print a shell completion script, or write all of them into a directory'
             cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
@@ -282,6 +347,17 @@ set edit:completion:arg-completer[nora] = {|@words|
         &'nora;help;restore'= {
         }
         &'nora;help;serve'= {
+        }
+        &'nora;help;token'= {
+            cand create 'Create a token and print it (once)'
+            cand list 'List tokens (never their secrets)'
+            cand revoke 'Revoke a token by id or name'
+        }
+        &'nora;help;token;create'= {
+        }
+        &'nora;help;token;list'= {
+        }
+        &'nora;help;token;revoke'= {
         }
         &'nora;help;key'= {
             cand generate 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'

@@ -6,6 +6,7 @@
 //! [`protocols`] over the store operations in [`registry`]). The `nora` binary in `commands/` only parses
 //! arguments, calls these, and reports.
 
+pub mod auth;
 pub mod bundle;
 pub mod digest;
 pub mod ecosystems;

@@ -271,6 +271,24 @@ impl Bundle {
         }
     }
 
+    /// Removes the record at `key` and journals the removal (§7.3) with `source`; returns
+    /// the removed record, if there was one.
+    pub fn remove_ref_journaled(&self, key: &RefKey, source: &str) -> Result<Option<RefRecord>> {
+        let old = self.read_ref(key)?;
+        if !self.remove_ref(key)? {
+            return Ok(None);
+        }
+        let old_body = old
+            .as_ref()
+            .map(|r| serde_json::to_value(&r.body).expect("json"));
+        self.journal(
+            "refs.jsonl",
+            &serde_json::json!({"time": refs::now_rfc3339(), "key": key.to_string(),
+                "action": "remove", "source": source, "old": old_body, "new": null}),
+        )?;
+        Ok(old)
+    }
+
     /// Every ref in the bundle, sorted by key. Unreadable records are reported as errors.
     pub fn list_refs(&self) -> Result<Vec<(RefKey, Result<RefRecord>)>> {
         self.list_refs_in(&self.layout.refs_dir())

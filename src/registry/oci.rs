@@ -365,15 +365,13 @@ pub fn delete_manifest(b: &Bundle, repo: &str, reference: &Reference) -> Result<
             Reference::Tag(tag) => &t.tag == tag,
             Reference::Digest(d) => &t.digest == d,
         };
-        if hit && t.repository == repo && b.remove_ref(&key)? {
-            journal_delete(b, &key)?;
+        if hit && t.repository == repo && b.remove_ref_journaled(&key, "serve")?.is_some() {
             removed = true;
         }
     }
     if let Reference::Digest(d) = reference {
         let key = manifest_key(repo, d)?;
-        if b.remove_ref(&key)? {
-            journal_delete(b, &key)?;
+        if b.remove_ref_journaled(&key, "serve")?.is_some() {
             removed = true;
         }
     }
@@ -382,14 +380,6 @@ pub fn delete_manifest(b: &Bundle, repo: &str, reference: &Reference) -> Result<
     }
     b.rebuild_oci_index()?;
     Ok(())
-}
-
-fn journal_delete(b: &Bundle, key: &crate::bundle::layout::RefKey) -> crate::error::Result<()> {
-    b.journal(
-        "refs.jsonl",
-        &serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "key": key.to_string(),
-            "action": "delete", "source": "serve"}),
-    )
 }
 
 /// Deletes a blob that no ref's manifest graph uses; refuses one that is still in use.

@@ -59,15 +59,7 @@ pub fn put(b: &Bundle, path: &str, blob: &Ingested, content_type: String) -> Res
 pub fn delete(b: &Bundle, path: &str) -> Result<bool> {
     let key = key(path)?;
     let _lock = b.lock_shared()?;
-    let removed = b.remove_ref(&key)?;
-    if removed {
-        b.journal(
-            "refs.jsonl",
-            &serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "key": key.to_string(),
-                "action": "delete", "source": "serve"}),
-        )?;
-    }
-    Ok(removed)
+    Ok(b.remove_ref_journaled(&key, "serve")?.is_some())
 }
 
 /// One entry of a directory listing.

@@ -47,7 +47,7 @@ pub struct Config {
 }
 
 /// Authentication settings.
-#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
     /// An htpasswd file of bcrypt entries (`user:$2y$…`).
@@ -58,6 +58,16 @@ pub struct AuthConfig {
     /// Let requests without credentials read.
     #[serde(default)]
     pub anonymous_read: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            htpasswd: None,
+            htpasswd_role: default_user_role(),
+            anonymous_read: false,
+        }
+    }
 }
 
 fn default_user_role() -> String {
@@ -132,14 +142,4 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr> {
             "listen address '{s}' is not IP:PORT (e.g. {DEFAULT_LISTEN})"
         ))
     })
-}
-
-/// Checks a role name.
-pub fn check_role(role: &str) -> Result<()> {
-    match role {
-        "read" | "write" | "admin" => Ok(()),
-        _ => Err(Error::Other(format!(
-            "role '{role}' is not read, write or admin"
-        ))),
-    }
 }

@@ -2,9 +2,11 @@
 //! the operational endpoints (`/health`, `/ready`, `/metrics`), request logs and metrics,
 //! and runs them on warp with TCP_NODELAY and graceful shutdown.
 
+pub mod auth;
 pub mod config;
 pub mod metrics;
 
+use crate::auth::Role;
 use crate::protocols::http::{self, Request, Response};
 use crate::protocols::{oci, raw, Context};
 use crate::registry::uploads::Uploads;
@@ -24,6 +26,7 @@ pub use config::Config;
 pub struct Server {
     ctx: Arc<Context>,
     metrics: metrics::Metrics,
+    gate: Option<auth::Gate>,
 }
 
 impl Server {
@@ -32,7 +35,15 @@ impl Server {
     pub fn new(cfg: &Config) -> crate::Result<Server> {
         let (bundle, _) = Bundle::init(&cfg.bundle)?;
         let uploads = Uploads::new(bundle.layout().clone());
+        let gate = match &cfg.auth {
+            Some(a) => Some(auth::Gate::new(
+                a,
+                crate::auth::tokens::TokenStore::of(&bundle),
+            )?),
+            None => None,
+        };
         Ok(Server {
+            gate,
             ctx: Arc::new(Context {
                 bundle,
                 uploads,
@@ -51,7 +62,13 @@ impl Server {
         let started = Instant::now();
         let method = req.method.clone();
         let full_path = req.path.clone();
-        let (protocol, resp) = self.route(req).await;
+        let (protocol, user, resp) = match self.admit(&req).await {
+            Ok(user) => {
+                let (protocol, resp) = self.route(req).await;
+                (protocol, user, resp)
+            }
+            Err((protocol, user, resp)) => (protocol, user, resp),
+        };
         let status = resp.status().as_u16();
         let bytes = if method == Method::HEAD {
             0
@@ -71,13 +88,109 @@ impl Server {
             path = %full_path,
             status,
             bytes,
+            user = user.as_deref().unwrap_or("-"),
             micros = took.as_micros() as u64,
         );
         resp
     }
 
+    /// Lets a request through (with the caller's name, if any) or answers it with the
+    /// challenge or refusal its protocol expects.
+    async fn admit(
+        &self,
+        req: &Request,
+    ) -> Result<Option<String>, (&'static str, Option<String>, Response)> {
+        let Some(gate) = &self.gate else {
+            return Ok(None);
+        };
+        let path = req.path.as_str();
+        let protocol = protocol_of(path);
+        let need = match path {
+            "/health" | "/ready" | "/v2/token" => return Ok(None),
+            "/metrics" => Role::Admin,
+            _ if matches!(req.method, Method::GET | Method::HEAD) => Role::Read,
+            _ => Role::Write,
+        };
+        match gate.check(req.header("authorization"), need).await {
+            Ok(id) => Ok(id.map(|i| i.name)),
+            Err(denied) => {
+                let user = match &denied {
+                    auth::Denied::Forbidden(id) => Some(id.name.clone()),
+                    auth::Denied::Unauthenticated => None,
+                };
+                Err((protocol, user, self.refuse(req, protocol, denied)))
+            }
+        }
+    }
+
+    fn refuse(&self, req: &Request, protocol: &str, denied: auth::Denied) -> Response {
+        let (status, msg) = match &denied {
+            auth::Denied::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "authentication required: send a token (Bearer, or Basic with the token as password) or htpasswd credentials".to_string(),
+            ),
+            auth::Denied::Forbidden(id) => (
+                StatusCode::FORBIDDEN,
+                format!("{} has role {}, which does not allow {} {}", id.name, id.role, req.method, req.path),
+            ),
+        };
+        let mut r = if protocol == "oci" {
+            let code = if status == StatusCode::UNAUTHORIZED {
+                "UNAUTHORIZED"
+            } else {
+                "DENIED"
+            };
+            http::json(
+                status,
+                &serde_json::json!({"errors": [{"code": code, "message": msg, "detail": {}}]}),
+            )
+        } else {
+            http::json(status, &serde_json::json!({"error": msg}))
+        };
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = if protocol == "oci" {
+                let host = req.header("host").unwrap_or("127.0.0.1");
+                format!("Bearer realm=\"http://{host}/v2/token\",service=\"nora\"")
+            } else {
+                "Basic realm=\"nora\"".to_string()
+            };
+            http::set(&mut r, header::WWW_AUTHENTICATE, &challenge);
+        }
+        if protocol == "oci" {
+            http::set(&mut r, "Docker-Distribution-API-Version", "registry/2.0");
+        }
+        r
+    }
+
+    /// The Docker token endpoint: trades credentials for a short-lived bearer token.
+    async fn token(&self, req: &Request) -> Response {
+        let Some(gate) = &self.gate else {
+            return http::json(
+                StatusCode::NOT_FOUND,
+                &serde_json::json!({"error": "authentication is off; no token is needed"}),
+            );
+        };
+        match gate.issue(req.header("authorization")).await {
+            Ok((token, id)) => {
+                tracing::info!(user = %id.name, role = %id.role, "issued a registry token");
+                http::json(
+                    StatusCode::OK,
+                    &serde_json::json!({
+                        "token": token, "access_token": token,
+                        "expires_in": auth::SESSION_TTL.as_secs(),
+                        "issued_at": crate::bundle::refs::now_rfc3339(),
+                    }),
+                )
+            }
+            Err(d) => self.refuse(req, "oci", d),
+        }
+    }
+
     async fn route(self: &Arc<Self>, mut req: Request) -> (&'static str, Response) {
         let path = req.path.clone();
+        if path == "/v2/token" && matches!(req.method, Method::GET | Method::HEAD) {
+            return ("oci", self.token(&req).await);
+        }
         if let Some(rest) =
             path.strip_prefix("/v2/")
                 .or(if path == "/v2" { Some("") } else { None })
@@ -131,6 +244,16 @@ impl Server {
             "text/plain; version=0.0.4",
             self.metrics.render(),
         )
+    }
+}
+
+fn protocol_of(path: &str) -> &'static str {
+    if path == "/v2" || path.starts_with("/v2/") {
+        "oci"
+    } else if path.starts_with("/raw/") {
+        "raw"
+    } else {
+        "ops"
     }
 }
 
