@@ -99,6 +99,8 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         .with_context(|| format!("open bundle {}", cfg.bundle.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // idle blocking threads leave soon, so memory returns to the idle size after a burst
+        .thread_keep_alive(std::time::Duration::from_secs(1))
         .build()
         .context("start the async runtime")?;
     let bundle = cfg.bundle.display().to_string();

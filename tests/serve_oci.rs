@@ -575,3 +575,189 @@ fn what_add_stores_is_served_at_once_and_pushes_show_in_ls() {
     assert!(out.contains("pushed:now"), "{out}");
     assert!(out.contains("cli/added:v2"), "{out}");
 }
+
+#[test]
+fn docker_schema2_manifests_and_manifest_lists() {
+    let env = Env::new();
+    let s = serve(&env, &[]);
+    const V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
+    const LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+    let mut children = Vec::new();
+    let mut child_digests = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let config = format!(r#"{{"architecture":"{arch}","os":"linux"}}"#);
+        let layer = format!("docker layer {arch}");
+        let cd = push_blob(&s, "dock", config.as_bytes());
+        let ld = push_blob(&s, "dock", layer.as_bytes());
+        let m = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{V2}","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{cd}","size":{}}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"{ld}","size":{}}}]}}"#,
+            config.len(),
+            layer.len()
+        );
+        let r = curl(
+            "PUT",
+            &format!("{}/v2/dock/manifests/{}", s.url, sha(m.as_bytes())),
+            &[&format!("Content-Type: {V2}")],
+            Some(m.as_bytes()),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        child_digests.push(sha(m.as_bytes()));
+        children.push(format!(
+            r#"{{"mediaType":"{V2}","digest":"{}","size":{},"platform":{{"architecture":"{arch}","os":"linux"}}}}"#,
+            sha(m.as_bytes()),
+            m.len()
+        ));
+    }
+    let list = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{LIST}","manifests":[{}]}}"#,
+        children.join(",")
+    );
+    let r = curl(
+        "PUT",
+        &format!("{}/v2/dock/manifests/multi", s.url),
+        &[&format!("Content-Type: {LIST}")],
+        Some(list.as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let got = curl(
+        "GET",
+        &format!("{}/v2/dock/manifests/multi", s.url),
+        &[&format!("Accept: {LIST}")],
+        None,
+    );
+    assert_eq!(got.header("Content-Type"), Some(LIST));
+    assert_eq!(got.body, list.as_bytes());
+    assert_eq!(
+        got.header("Docker-Content-Digest"),
+        Some(sha(list.as_bytes()).as_str())
+    );
+
+    // a list naming a manifest that was never pushed is refused
+    let bad = list.replacen(&child_digests[0], &sha(b"never pushed"), 1);
+    let r = curl(
+        "PUT",
+        &format!("{}/v2/dock/manifests/bad", s.url),
+        &[&format!("Content-Type: {LIST}")],
+        Some(bad.as_bytes()),
+    );
+    assert_eq!(
+        (r.status, r.oci_code().as_str()),
+        (400, "MANIFEST_BLOB_UNKNOWN")
+    );
+
+    if require("skopeo") {
+        // skopeo converts an OCI image to Docker schema 2 on push and pulls it back
+        let layout = env.path("layout");
+        fixtures::oci_layout(&layout, "app", "v1", "schema2");
+        let dest = format!("docker://{}/converted:v2s2", s.host);
+        skopeo(&[
+            "copy",
+            "--format",
+            "v2s2",
+            "--override-arch",
+            "amd64",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:app:v1", layout.display()),
+            &dest,
+        ]);
+        let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &dest]);
+        let v: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+        assert_eq!(v["mediaType"], V2);
+        let h = curl(
+            "HEAD",
+            &format!("{}/v2/converted/manifests/v2s2", s.url),
+            &[],
+            None,
+        );
+        assert_eq!(h.header("Content-Type"), Some(V2));
+        let pulled = env.path("pulled-v2s2");
+        skopeo(&[
+            "copy",
+            "--src-tls-verify=false",
+            &dest,
+            &format!("oci:{}:v1", pulled.display()),
+        ]);
+    }
+}
+
+/// Sends a request with a body that stops short of its Content-Length and returns the open
+/// connection (dropping it is the client going away).
+fn half_request(
+    host: &str,
+    method: &str,
+    path: &str,
+    declared: usize,
+    sent: &[u8],
+) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut c = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        c,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/octet-stream\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    .unwrap();
+    c.write_all(sent).unwrap();
+    c.flush().unwrap();
+    c
+}
+
+fn poll_until(what: &str, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_client_gone_mid_chunk_ends_its_session_and_a_killed_server_leaves_no_blob() {
+    let env = Env::new();
+    let s = serve(&env, &[]);
+    let start = curl(
+        "POST",
+        &format!("{}/v2/gone/blobs/uploads/", s.url),
+        &[],
+        None,
+    );
+    let loc = start.header("Location").unwrap().to_string();
+    let conn = half_request(&s.host, "PATCH", &loc, 100_000, &[1u8; 1000]);
+    let tmp_files = || std::fs::read_dir(env.path("b/tmp")).unwrap().count();
+    poll_until("the chunk to reach the server", || {
+        curl("GET", &format!("{}{loc}", s.url), &[], None).status == 409
+    });
+    drop(conn);
+    poll_until("the session to end", || {
+        curl("GET", &format!("{}{loc}", s.url), &[], None).status == 404
+    });
+    poll_until("its temp file to go", || tmp_files() == 0);
+
+    // SIGKILL in the middle of a monolithic upload: nothing becomes visible
+    let before = snapshot(&env.path("b"));
+    let data = vec![9u8; 200_000];
+    let d = sha(&data);
+    let _conn = half_request(
+        &s.host,
+        "POST",
+        &format!("/v2/gone/blobs/uploads/?digest={d}"),
+        data.len(),
+        &data[..50_000],
+    );
+    poll_until("the upload to start", || tmp_files() > 0);
+    let mut s = s;
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    assert_eq!(
+        snapshot(&env.path("b")),
+        before,
+        "a killed upload left something visible"
+    );
+    assert!(!env.path("b/blobs/sha256").join(&d[7..]).exists());
+    env.nora("b", &["verify"]).assert().success();
+    // a fresh server answers for the same bundle
+    let s2 = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let r = curl("HEAD", &format!("{}/v2/gone/blobs/{d}", s2.url), &[], None);
+    assert_eq!(r.status, 404);
+}

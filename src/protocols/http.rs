@@ -7,7 +7,6 @@ use futures_util::{Stream, StreamExt};
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 /// A request body, streamed.
@@ -193,12 +192,39 @@ pub struct FileMeta<'a> {
     pub etag: &'a str,
 }
 
-/// Streams a file (or the requested range of it) in constant memory; `HEAD` gets the
-/// headers only. `If-None-Match` matching the ETag gives 304.
-pub async fn file(req: &Request, path: &Path, meta: FileMeta<'_>) -> io::Result<Response> {
-    let mut f = tokio::fs::File::open(path).await?;
-    let size = f.metadata().await?.len();
-    if req.header("if-none-match").is_some_and(|v| {
+/// The parts of a request that decide how a file is answered, owned so the answer can be
+/// built on a blocking thread.
+#[derive(Debug, Clone)]
+pub struct FileRequest {
+    head: bool,
+    range: Option<String>,
+    if_none_match: Option<String>,
+}
+
+impl FileRequest {
+    /// Takes method, `Range` and `If-None-Match` from a request.
+    pub fn of(req: &Request) -> FileRequest {
+        FileRequest {
+            head: req.method == Method::HEAD,
+            range: req.header("range").map(str::to_string),
+            if_none_match: req.header("if-none-match").map(str::to_string),
+        }
+    }
+}
+
+/// Bodies up to this size are read at once with the lookup; larger ones stream.
+const SMALL_BODY: u64 = 64 * 1024;
+/// Read size when streaming a large body.
+const CHUNK: usize = 256 * 1024;
+
+/// Answers with a file (or the requested range of it), on a blocking thread: open, stat
+/// and, for small bodies, the read happen in one go; large bodies stream afterwards in
+/// constant memory. `HEAD` gets headers only; `If-None-Match` matching the ETag gives 304.
+pub fn serve_file(fr: &FileRequest, path: &Path, meta: FileMeta<'_>) -> io::Result<Response> {
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(path)?;
+    let size = f.metadata()?.len();
+    if fr.if_none_match.as_deref().is_some_and(|v| {
         v.split(',')
             .any(|t| t.trim() == meta.etag || t.trim() == "*")
     }) {
@@ -206,7 +232,7 @@ pub async fn file(req: &Request, path: &Path, meta: FileMeta<'_>) -> io::Result<
         set(&mut r, header::ETAG, meta.etag);
         return Ok(r);
     }
-    let (status, start, len) = match parse_range(req.header("range"), size) {
+    let (status, start, len) = match parse_range(fr.range.as_deref(), size) {
         RangeAnswer::Full => (StatusCode::OK, 0, size),
         RangeAnswer::Part(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
         RangeAnswer::Unsatisfiable => {
@@ -215,13 +241,28 @@ pub async fn file(req: &Request, path: &Path, meta: FileMeta<'_>) -> io::Result<
             return Ok(r);
         }
     };
-    let mut r = if req.method == Method::HEAD {
+    if start > 0 && !fr.head {
+        f.seek(io::SeekFrom::Start(start))?;
+    }
+    let mut r = if fr.head {
         empty(status)
-    } else {
-        if start > 0 {
-            f.seek(io::SeekFrom::Start(start)).await?;
+    } else if len <= SMALL_BODY {
+        let mut buf = Vec::with_capacity(len as usize);
+        f.take(len).read_to_end(&mut buf)?;
+        if buf.len() as u64 != len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{} is shorter than its size", path.display()),
+            ));
         }
-        let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
+        let mut r = Response::new(warp::hyper::Body::from(buf));
+        *r.status_mut() = status;
+        r
+    } else {
+        let stream = FileStream {
+            file: f,
+            remaining: len,
+        };
         let mut r = Response::new(warp::hyper::Body::wrap_stream(stream));
         *r.status_mut() = status;
         r
@@ -238,6 +279,45 @@ pub async fn file(req: &Request, path: &Path, meta: FileMeta<'_>) -> io::Result<
         );
     }
     Ok(r)
+}
+
+/// A file part as a body stream. Each poll reads one chunk synchronously: blobs are
+/// immutable files, mostly in the page cache, and a read of 256 KiB costs less than handing
+/// it to another thread and back.
+struct FileStream {
+    file: std::fs::File,
+    remaining: u64,
+}
+
+impl Stream for FileStream {
+    type Item = io::Result<Bytes>;
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::io::Read;
+        if self.remaining == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let want = self.remaining.min(CHUNK as u64) as usize;
+        let mut buf = bytes::BytesMut::zeroed(want);
+        let mut filled = 0;
+        while filled < want {
+            match self.file.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    return std::task::Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "blob is shorter than its size",
+                    ))))
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return std::task::Poll::Ready(Some(Err(e))),
+            }
+        }
+        self.remaining -= want as u64;
+        std::task::Poll::Ready(Some(Ok(buf.freeze())))
+    }
 }
 
 /// Why reading a body failed.

@@ -295,6 +295,7 @@ async fn get_manifest(
     name: String,
     r: String,
 ) -> Result<Response> {
+    let unknown_name = name.clone();
     let reference = match parse_reference(&name, &r) {
         Ok(x) => x,
         Err(_) => {
@@ -305,31 +306,38 @@ async fn get_manifest(
             .into())
         }
     };
-    let (c, n, rf) = (ctx.clone(), name.clone(), reference.clone());
-    let found = blocking(move || store::resolve(&c.bundle, &n, &rf))
-        .await?
-        .ok_or(OciError::ManifestUnknown {
-            repo: name,
+    let c = ctx.clone();
+    let fr = http::FileRequest::of(req);
+    let answer = blocking(move || -> Result<Option<Response>> {
+        let Some(found) = store::resolve(&c.bundle, &name, &reference)? else {
+            return Ok(None);
+        };
+        let etag = format!("\"{}\"", found.digest);
+        let path = c.bundle.blob_path(&found.digest);
+        let mut resp = http::serve_file(
+            &fr,
+            &path,
+            FileMeta {
+                content_type: &found.media_type,
+                etag: &etag,
+            },
+        )
+        .map_err(internal)?;
+        http::set(
+            &mut resp,
+            "Docker-Content-Digest",
+            &found.digest.to_string(),
+        );
+        Ok(Some(resp))
+    })
+    .await?;
+    answer.ok_or_else(|| {
+        OciError::ManifestUnknown {
+            repo: unknown_name,
             reference: r,
-        })?;
-    let etag = format!("\"{}\"", found.digest);
-    let path = ctx.bundle.blob_path(&found.digest);
-    let mut resp = http::file(
-        req,
-        &path,
-        FileMeta {
-            content_type: &found.media_type,
-            etag: &etag,
-        },
-    )
-    .await
-    .map_err(internal)?;
-    http::set(
-        &mut resp,
-        "Docker-Content-Digest",
-        &found.digest.to_string(),
-    );
-    Ok(resp)
+        }
+        .into()
+    })
 }
 
 async fn put_manifest(
@@ -373,17 +381,21 @@ async fn delete_manifest(ctx: Arc<Context>, name: String, r: String) -> Result<R
 async fn get_blob(ctx: Arc<Context>, req: &Request, _name: String, d: String) -> Result<Response> {
     let digest = parse_digest(&d)?;
     let path = ctx.bundle.blob_path(&digest);
-    let etag = format!("\"{digest}\"");
-    match http::file(
-        req,
-        &path,
-        FileMeta {
-            content_type: "application/octet-stream",
-            etag: &etag,
-        },
-    )
-    .await
-    {
+    let fr = http::FileRequest::of(req);
+    let dg = digest.clone();
+    let answer = blocking(move || {
+        let etag = format!("\"{dg}\"");
+        http::serve_file(
+            &fr,
+            &path,
+            FileMeta {
+                content_type: "application/octet-stream",
+                etag: &etag,
+            },
+        )
+    })
+    .await;
+    match answer {
         Ok(mut resp) => {
             http::set(&mut resp, "Docker-Content-Digest", &digest.to_string());
             Ok(resp)
@@ -437,30 +449,61 @@ async fn start_upload(ctx: Arc<Context>, req: &mut Request, name: String) -> Res
             return Ok(blob_created(&name, &digest));
         }
     }
-    let mut upload = ctx.uploads.start(&name)?;
+    let mut co = Checkout::new(&ctx, ctx.uploads.start(&name)?);
     if let Some(d) = req.param("digest") {
         let digest = parse_digest(&d)?;
-        return finish(ctx, req, name, upload, digest).await;
+        return finish(ctx, req, name, co, digest).await;
     }
-    let resp = upload_response(StatusCode::ACCEPTED, &name, &upload);
     if declared_body(req) {
         // a body on POST without a digest is not part of the spec; take it as a first chunk
-        if let Err(e) =
-            http::drain_into(req, &mut UploadSink(&mut upload), 0, ctx.limits.blob).await
-        {
-            ctx.uploads.forget(&upload.id);
-            return Err(body_error(e));
-        }
-        let resp = upload_response(StatusCode::ACCEPTED, &name, &upload);
-        ctx.uploads.put_back(upload);
-        return Ok(resp);
+        http::drain_into(req, &mut UploadSink(co.get()), 0, ctx.limits.blob)
+            .await
+            .map_err(body_error)?;
     }
-    ctx.uploads.put_back(upload);
+    let resp = upload_response(StatusCode::ACCEPTED, &name, co.get());
+    co.put_back();
     Ok(resp)
 }
 
 fn declared_body(req: &Request) -> bool {
     http::declared_length(req).is_some_and(|n| n > 0)
+}
+
+/// A session checked out for one request. Dropped without [`Checkout::put_back`] (an
+/// error, or the client going away mid-body), it ends the session and its temp file.
+struct Checkout {
+    ctx: Arc<Context>,
+    upload: Option<Upload>,
+}
+
+impl Checkout {
+    fn new(ctx: &Arc<Context>, upload: Upload) -> Self {
+        Checkout {
+            ctx: ctx.clone(),
+            upload: Some(upload),
+        }
+    }
+    fn get(&mut self) -> &mut Upload {
+        self.upload.as_mut().expect("checked out")
+    }
+    fn put_back(mut self) {
+        let u = self.upload.take().expect("checked out");
+        self.ctx.uploads.put_back(u);
+    }
+    /// Ends the session and hands over its bytes for the final digest check.
+    fn take(mut self) -> Upload {
+        let u = self.upload.take().expect("checked out");
+        self.ctx.uploads.forget(&u.id);
+        u
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        if let Some(u) = self.upload.take() {
+            self.ctx.uploads.forget(&u.id);
+        }
+    }
 }
 
 struct UploadSink<'a>(&'a mut Upload);
@@ -506,9 +549,9 @@ async fn patch_upload(
     name: String,
     id: String,
 ) -> Result<Response> {
-    let mut upload = ctx.uploads.take(&name, &id)?;
+    let mut co = Checkout::new(&ctx, ctx.uploads.take(&name, &id)?);
+    let offset = co.get().offset();
     if let Some(cr) = req.header("content-range") {
-        let offset = upload.offset();
         if content_range_start(cr) != Some(offset) {
             let mut r = ApiError::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
@@ -527,22 +570,16 @@ async fn patch_upload(
                 &format!("0-{}", offset.saturating_sub(1)),
             );
             http::set(&mut r, "Docker-Upload-UUID", &id);
-            ctx.uploads.put_back(upload);
+            co.put_back();
             return Ok(r);
         }
     }
-    let before = upload.offset();
-    match http::drain_into(req, &mut UploadSink(&mut upload), before, ctx.limits.blob).await {
-        Ok(_) => {
-            let r = upload_response(StatusCode::ACCEPTED, &name, &upload);
-            ctx.uploads.put_back(upload);
-            Ok(r)
-        }
-        Err(e) => {
-            ctx.uploads.forget(&id);
-            Err(body_error(e))
-        }
-    }
+    http::drain_into(req, &mut UploadSink(co.get()), offset, ctx.limits.blob)
+        .await
+        .map_err(body_error)?;
+    let r = upload_response(StatusCode::ACCEPTED, &name, co.get());
+    co.put_back();
+    Ok(r)
 }
 
 async fn finish_upload(
@@ -561,29 +598,24 @@ async fn finish_upload(
             ))
         }
     };
-    let upload = ctx.uploads.take(&name, &id)?;
-    finish(ctx, req, name, upload, digest).await
+    let co = Checkout::new(&ctx, ctx.uploads.take(&name, &id)?);
+    finish(ctx, req, name, co, digest).await
 }
 
 async fn finish(
     ctx: Arc<Context>,
     req: &mut Request,
     name: String,
-    mut upload: Upload,
+    mut co: Checkout,
     digest: Digest,
 ) -> Result<Response> {
-    let id = upload.id.clone();
-    let before = upload.offset();
-    if let Err(e) =
-        http::drain_into(req, &mut UploadSink(&mut upload), before, ctx.limits.blob).await
-    {
-        ctx.uploads.forget(&id);
-        return Err(body_error(e));
-    }
+    let before = co.get().offset();
+    http::drain_into(req, &mut UploadSink(co.get()), before, ctx.limits.blob)
+        .await
+        .map_err(body_error)?;
+    let upload = co.take();
     let d = digest.clone();
-    let done = blocking(move || upload.finish(&d)).await;
-    ctx.uploads.forget(&id);
-    done?;
+    blocking(move || upload.finish(&d)).await?;
     Ok(blob_created(&name, &digest))
 }
 

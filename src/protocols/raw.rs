@@ -80,38 +80,48 @@ async fn dispatch(ctx: Arc<Context>, mut req: Request) -> Result<Response, Respo
 
 async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Result<Response, Response> {
     let (c, p) = (ctx.clone(), path.clone());
-    let found = blocking(move || store::get(&c.bundle, &p))
-        .await
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-    let Some(f) = found else {
-        let (c, p) = (ctx.clone(), path.clone());
-        let dir = blocking(move || store::list(&c.bundle, &p))
-            .await
-            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-        if dir.is_some() {
-            let mut r = http::empty(StatusCode::MOVED_PERMANENTLY);
-            let last = path.rsplit('/').next().unwrap_or_default();
-            http::set(&mut r, header::LOCATION, &format!("{}/", encode(last)));
-            return Ok(r);
-        }
-        return Err(error(
-            StatusCode::NOT_FOUND,
-            format!("no file at /raw/{path}"),
-        ));
-    };
-    let etag = format!("\"{}\"", f.digest);
-    let mut r = http::file(
-        req,
-        &ctx.bundle.blob_path(&f.digest),
-        FileMeta {
-            content_type: &f.content_type,
-            etag: &etag,
-        },
-    )
+    let fr = http::FileRequest::of(req);
+    let answer = blocking(move || -> crate::Result<Option<Response>> {
+        let Some(f) = store::get(&c.bundle, &p)? else {
+            return Ok(None);
+        };
+        let etag = format!("\"{}\"", f.digest);
+        let blob = c.bundle.blob_path(&f.digest);
+        let mut r = http::serve_file(
+            &fr,
+            &blob,
+            FileMeta {
+                content_type: &f.content_type,
+                etag: &etag,
+            },
+        )
+        .map_err(|e| crate::Error::Io {
+            action: "serve blob",
+            path: blob,
+            source: e,
+        })?;
+        http::set(&mut r, "X-Checksum-Sha256", f.digest.hex());
+        Ok(Some(r))
+    })
     .await
     .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-    http::set(&mut r, "X-Checksum-Sha256", f.digest.hex());
-    Ok(r)
+    if let Some(r) = answer {
+        return Ok(r);
+    }
+    let (c, p) = (ctx.clone(), path.clone());
+    let dir = blocking(move || store::list(&c.bundle, &p))
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    if dir.is_some() {
+        let mut r = http::empty(StatusCode::MOVED_PERMANENTLY);
+        let last = path.rsplit('/').next().unwrap_or_default();
+        http::set(&mut r, header::LOCATION, &format!("{}/", encode(last)));
+        return Ok(r);
+    }
+    Err(error(
+        StatusCode::NOT_FOUND,
+        format!("no file at /raw/{path}"),
+    ))
 }
 
 async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Result<Response, Response> {

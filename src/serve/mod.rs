@@ -24,6 +24,7 @@ pub use config::Config;
 
 /// A running server's shared state.
 pub struct Server {
+    answered: std::sync::atomic::AtomicU64,
     ctx: Arc<Context>,
     metrics: metrics::Metrics,
     gate: Option<auth::Gate>,
@@ -43,6 +44,7 @@ impl Server {
             None => None,
         };
         Ok(Server {
+            answered: std::sync::atomic::AtomicU64::new(0),
             gate,
             ctx: Arc::new(Context {
                 bundle,
@@ -79,6 +81,8 @@ impl Server {
                 .unwrap_or(0)
         };
         let took = started.elapsed();
+        self.answered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.metrics
             .observe(protocol, method.as_str(), status, bytes, took);
         tracing::info!(
@@ -309,7 +313,8 @@ pub async fn run(
         source: e,
     })?;
     let server = Arc::new(server);
-    let routes = request_filter().then(move |req: Request| server.clone().answer(req));
+    let s2 = server.clone();
+    let routes = request_filter().then(move |req: Request| s2.clone().answer(req));
     let incoming = futures_util::stream::unfold(listener, |l| async move {
         loop {
             match l.accept().await {
@@ -325,11 +330,34 @@ pub async fn run(
             }
         }
     });
+    tokio::spawn(trim_when_quiet(server.clone()));
     on_listen(addr);
     warp::serve(routes)
         .serve_incoming_with_graceful_shutdown(incoming.boxed(), shutdown)
         .await;
     Ok(())
+}
+
+/// Hands memory freed after a burst of requests back to the system once the server has
+/// been quiet for a second, so resident memory returns to near its idle size.
+async fn trim_when_quiet(server: Arc<Server>) {
+    let mut seen = 0;
+    let mut busy = false;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let now = server.answered.load(std::sync::atomic::Ordering::Relaxed);
+        if now != seen {
+            seen = now;
+            busy = true;
+        } else if busy {
+            busy = false;
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            // SAFETY: malloc_trim only releases free memory of the allocator's arenas.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
+    }
 }
 
 /// Completes on SIGTERM or Ctrl-C.
