@@ -240,6 +240,47 @@ fn chunked_upload_with_out_of_order_chunk_status_and_ranges() {
     assert_eq!(head.status, 200);
     assert_eq!(head.header("Content-Length"), Some("20"));
 
+    // monolithic POST then PUT with the whole body
+    let whole = b"monolithic body";
+    let post = curl(
+        "POST",
+        &format!("{}/v2/chunks/blobs/uploads/", s.url),
+        &[],
+        None,
+    );
+    let ploc = post.header("Location").unwrap().to_string();
+    let sep = if ploc.contains('?') { '&' } else { '?' };
+    let r = curl(
+        "PUT",
+        &url(&format!("{ploc}{sep}digest={}", sha(whole))),
+        &["Content-Type: application/octet-stream"],
+        Some(whole),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        curl(
+            "GET",
+            &format!("{}/v2/chunks/blobs/{}", s.url, sha(whole)),
+            &[],
+            None
+        )
+        .body,
+        whole
+    );
+    // a mount of a blob the registry lacks falls back to a new upload session
+    let miss = curl(
+        "POST",
+        &format!(
+            "{}/v2/chunks/blobs/uploads/?mount={}&from=elsewhere",
+            s.url,
+            sha(b"absent")
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(miss.status, 202);
+    assert!(miss.header("Docker-Upload-UUID").is_some());
+
     // the finished session is gone; a cancelled one too
     assert_eq!(curl("GET", &url(&loc), &[], None).status, 404);
     let other = curl(
