@@ -300,7 +300,7 @@ fn invalid_module(value: &str, reason: impl Into<String>) -> Error {
 }
 
 /// Checks a module path's syntax (golang.org/x/mod/module.CheckPath, without requiring a dot).
-fn check_module_path(path: &str) -> Result<()> {
+pub fn check_module_path(path: &str) -> Result<()> {
     if path.is_empty() {
         return Err(invalid_module(path, "empty"));
     }
@@ -351,7 +351,7 @@ fn invalid_version(value: &str, reason: impl Into<String>) -> Error {
 
 /// Checks that `version` is canonical (`vX.Y.Z[-pre]`, optionally `+incompatible`) and agrees
 /// with the module path's major version suffix.
-fn check_version(module: &str, version: &str) -> Result<()> {
+pub fn check_version(module: &str, version: &str) -> Result<()> {
     let rest = version
         .strip_prefix('v')
         .ok_or_else(|| invalid_version(version, "must start with 'v'"))?;

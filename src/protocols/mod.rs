@@ -2,6 +2,7 @@
 //! their results back into that ecosystem's responses and error format. Shared plumbing
 //! (ranges, file bodies, limits, path decoding) is in [`http`].
 
+pub mod go;
 pub mod http;
 pub mod oci;
 pub mod raw;

@@ -1,4 +1,4 @@
-//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/raw/`),
+//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/go/`, `/raw/`),
 //! the operational endpoints (`/health`, `/ready`, `/metrics`), request logs and metrics,
 //! and runs them on warp with TCP_NODELAY and graceful shutdown.
 
@@ -8,7 +8,7 @@ pub mod metrics;
 
 use crate::auth::Role;
 use crate::protocols::http::{self, Request, Response};
-use crate::protocols::{oci, raw, Context};
+use crate::protocols::{go, oci, raw, Context};
 use crate::registry::uploads::Uploads;
 use crate::Bundle;
 use bytes::Buf;
@@ -202,6 +202,10 @@ impl Server {
             req.path = rest.to_string();
             return ("oci", oci::handle(self.ctx.clone(), req).await);
         }
+        if let Some(rest) = path.strip_prefix("/go/") {
+            req.path = rest.to_string();
+            return ("go", go::handle(self.ctx.clone(), req).await);
+        }
         if let Some(rest) = path.strip_prefix("/raw/") {
             req.path = rest.to_string();
             return ("raw", raw::handle(self.ctx.clone(), req).await);
@@ -214,7 +218,7 @@ impl Server {
             ("/metrics", &Method::GET) => self.render_metrics().await,
             _ => http::json(
                 StatusCode::NOT_FOUND,
-                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /raw/, /health, /ready, /metrics")}),
+                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /go/, /raw/, /health, /ready, /metrics")}),
             ),
         };
         ("ops", ops)
@@ -256,6 +260,8 @@ fn protocol_of(path: &str) -> &'static str {
         "oci"
     } else if path.starts_with("/raw/") {
         "raw"
+    } else if path.starts_with("/go/") {
+        "go"
     } else {
         "ops"
     }

@@ -1,0 +1,197 @@
+//! The GOPROXY protocol at `/go/`: `@v/list`, `.info`, `.mod`, `.zip` and `@latest`, with
+//! the protocol's case escaping (`!x` for `X`). Not found is 404, so the go command falls
+//! back to the next proxy (a version that cannot exist for the module included); a
+//! malformed path is 400. Errors are plain text, as the go
+//! command prints them.
+
+use super::http::{self, blocking, FileMeta, Request, Response};
+use super::Context;
+use crate::registry::go as store;
+use std::sync::Arc;
+use warp::http::{Method, StatusCode};
+
+fn text(status: StatusCode, msg: impl std::fmt::Display) -> Response {
+    if status.is_server_error() {
+        tracing::error!("{msg}");
+    }
+    http::with_body(status, "text/plain; charset=utf-8", format!("{msg}\n"))
+}
+
+/// Undoes the GOPROXY case escaping: `!x` is `X`; a bare upper-case letter is invalid.
+pub fn unescape(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut bang = false;
+    for c in s.chars() {
+        if bang {
+            if !c.is_ascii_lowercase() {
+                return Err(format!(
+                    "'{s}' has '!' before '{c}', not a lower-case letter"
+                ));
+            }
+            out.push(c.to_ascii_uppercase());
+            bang = false;
+        } else if c == '!' {
+            bang = true;
+        } else if c.is_ascii_uppercase() {
+            return Err(format!(
+                "'{s}' has an upper-case letter; the GOPROXY protocol writes '{c}' as '!{}'",
+                c.to_ascii_lowercase()
+            ));
+        } else {
+            out.push(c);
+        }
+    }
+    if bang {
+        return Err(format!("'{s}' ends with '!'"));
+    }
+    Ok(out)
+}
+
+enum Route {
+    List(String),
+    Latest(String),
+    File(String, String, &'static str),
+}
+
+fn route(path: &str) -> Result<Route, String> {
+    let segs = http::decode_segments(path)?;
+    if segs.iter().any(String::is_empty) {
+        return Err(format!("/go/{path} has an empty path segment"));
+    }
+    let n = segs.len();
+    let module = |k: usize| -> Result<String, String> {
+        if k == 0 {
+            return Err("no module path".into());
+        }
+        unescape(&segs[..k].join("/"))
+    };
+    if n >= 2 && segs[n - 1] == "@latest" {
+        return Ok(Route::Latest(module(n - 1)?));
+    }
+    if n >= 3 && segs[n - 2] == "@v" {
+        let last = &segs[n - 1];
+        if last == "list" {
+            return Ok(Route::List(module(n - 2)?));
+        }
+        for ext in ["info", "mod", "zip"] {
+            if let Some(v) = last.strip_suffix(&format!(".{ext}")) {
+                return Ok(Route::File(module(n - 2)?, unescape(v)?, ext));
+            }
+        }
+    }
+    Err(format!("/go/{path} is not a GOPROXY endpoint"))
+}
+
+/// Answers one request below `/go/`.
+pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
+    if !matches!(req.method, Method::GET | Method::HEAD) {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GOPROXY is read-only; add modules with `nora add go`",
+        );
+    }
+    if req.path.starts_with("sumdb/") {
+        return text(
+            StatusCode::NOT_FOUND,
+            "no checksum database is proxied here",
+        );
+    }
+    let route = match route(&req.path) {
+        Ok(r) => r,
+        Err(m) => return text(StatusCode::BAD_REQUEST, m),
+    };
+    let fr = http::FileRequest::of(&req);
+    let answer = blocking(move || -> crate::Result<Response> {
+        let invalid = |e: crate::Error| text(StatusCode::BAD_REQUEST, e);
+        Ok(match route {
+            Route::List(m) => match store::versions(&ctx.bundle, &m) {
+                Err(e @ crate::Error::InvalidName { .. }) => invalid(e),
+                Err(e) => return Err(e),
+                Ok(v) if v.is_empty() => text(
+                    StatusCode::NOT_FOUND,
+                    format!("module {m} is not in this bundle"),
+                ),
+                Ok(v) => {
+                    let mut body = String::new();
+                    for g in v.iter().filter(|g| !store::is_pseudo(&g.version)) {
+                        body.push_str(&g.version);
+                        body.push('\n');
+                    }
+                    http::with_body(StatusCode::OK, "text/plain; charset=utf-8", body)
+                }
+            },
+            Route::Latest(m) => match store::versions(&ctx.bundle, &m) {
+                Err(e @ crate::Error::InvalidName { .. }) => invalid(e),
+                Err(e) => return Err(e),
+                Ok(v) => match store::latest(&v) {
+                    None => text(
+                        StatusCode::NOT_FOUND,
+                        format!("module {m} is not in this bundle"),
+                    ),
+                    Some(g) => blob(&ctx, &fr, &g.info, "application/json")?,
+                },
+            },
+            Route::File(m, version, ext) => match store::version(&ctx.bundle, &m, &version) {
+                // as proxy.golang.org does: a version that cannot exist is not found
+                Err(
+                    e @ crate::Error::InvalidName {
+                        what: "Go module version",
+                        ..
+                    },
+                ) => text(StatusCode::NOT_FOUND, e),
+                Err(e @ crate::Error::InvalidName { .. }) => invalid(e),
+                Err(e) => return Err(e),
+                Ok(None) => text(
+                    StatusCode::NOT_FOUND,
+                    format!("{m}@{version} is not in this bundle"),
+                ),
+                Ok(Some(g)) => match ext {
+                    "info" => blob(&ctx, &fr, &g.info, "application/json")?,
+                    "mod" => blob(&ctx, &fr, &g.mod_file, "text/plain; charset=utf-8")?,
+                    _ => blob(&ctx, &fr, &g.zip, "application/zip")?,
+                },
+            },
+        })
+    })
+    .await;
+    answer.unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e))
+}
+
+fn blob(
+    ctx: &Context,
+    fr: &http::FileRequest,
+    d: &crate::Digest,
+    content_type: &str,
+) -> crate::Result<Response> {
+    let path = ctx.bundle.blob_path(d);
+    let etag = format!("\"{d}\"");
+    http::serve_file(
+        fr,
+        &path,
+        FileMeta {
+            content_type,
+            etag: &etag,
+        },
+    )
+    .map_err(|e| crate::Error::Io {
+        action: "serve blob",
+        path,
+        source: e,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_escaping() {
+        assert_eq!(
+            unescape("github.com/!azure/go").unwrap(),
+            "github.com/Azure/go"
+        );
+        assert!(unescape("github.com/Azure/go").is_err());
+        assert!(unescape("a!").is_err());
+        assert!(unescape("a!1").is_err());
+    }
+}
