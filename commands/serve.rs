@@ -7,8 +7,8 @@ use nora::serve::config::{self, FileConfig, LogFormat};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Serve the bundle over HTTP: OCI/Docker at /v2/, Go modules at /go/, raw files at /raw/,
-/// plus /health, /ready and /metrics.
+/// Serve the bundle over HTTP: OCI/Docker at /v2/, Cargo at /cargo/, Go modules at /go/,
+/// raw files at /raw/, plus /health, /ready and /metrics.
 ///
 /// Settings come from defaults, then the TOML file given by --config, then NORA_*
 /// environment variables, then flags. Stops gracefully on SIGTERM or Ctrl-C.
@@ -29,6 +29,13 @@ pub struct Args {
     /// Largest OCI blob upload accepted [default: no limit].
     #[arg(long, env = "NORA_BLOB_MAX_SIZE", value_name = "SIZE")]
     blob_max_size: Option<String>,
+    /// Largest package publish accepted (Cargo, npm, PyPI, Maven) [default: no limit].
+    #[arg(long, env = "NORA_PUBLISH_MAX_SIZE", value_name = "SIZE")]
+    publish_max_size: Option<String>,
+    /// The URL clients reach this server at, for links in package metadata (behind a
+    /// reverse proxy) [default: from X-Forwarded-Proto/Host or Host].
+    #[arg(long, env = "NORA_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
     /// Largest manifest accepted [default: 4MiB].
     #[arg(long, env = "NORA_MANIFEST_MAX_SIZE", value_name = "SIZE")]
     manifest_max_size: Option<String>,
@@ -75,6 +82,15 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
     }
     limits.blob = size("blob limit", &a.blob_max_size, &file.limits.blob)?;
     limits.raw = size("raw limit", &a.raw_max_size, &file.limits.raw)?;
+    limits.publish = size("publish limit", &a.publish_max_size, &file.limits.publish)?;
+    let public_url = a.public_url.clone().or(file.public_url.clone());
+    if let Some(u) = &public_url {
+        anyhow::ensure!(
+            (u.starts_with("http://") || u.starts_with("https://"))
+                && !u.contains(char::is_whitespace),
+            "public URL '{u}' must start with http:// or https://"
+        );
+    }
     let mut auth = file.auth.clone();
     if a.auth || a.htpasswd.is_some() || a.anonymous_read {
         let x = auth.get_or_insert_with(config::AuthConfig::default);
@@ -89,6 +105,7 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
         log_format: a.log_format.or(file.log_format).unwrap_or_default(),
         limits,
         auth,
+        public_url,
     })
 }
 

@@ -829,7 +829,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__serve)
-            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --manifest-max-size --auth --htpasswd --anonymous-read --bundle --json --quiet --verbose --help"
+            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --publish-max-size --public-url --manifest-max-size --auth --htpasswd --anonymous-read --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -852,6 +852,14 @@ _nora() {
                     return 0
                     ;;
                 --blob-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -40,7 +40,7 @@ complete -c nora -n "__fish_nora_needs_command" -f -a "unpack" -d 'Verify pack v
 complete -c nora -n "__fish_nora_needs_command" -f -a "receipt" -d 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
 complete -c nora -n "__fish_nora_needs_command" -f -a "backup" -d 'Write a full backup of the bundle (a complete pack marked as a backup)'
 complete -c nora -n "__fish_nora_needs_command" -f -a "restore" -d 'Restore a backup made by `nora backup` (or any full pack)'
-complete -c nora -n "__fish_nora_needs_command" -f -a "serve" -d 'Serve the bundle over HTTP: OCI/Docker at /v2/, Go modules at /go/, raw files at /raw/, plus /health, /ready and /metrics'
+complete -c nora -n "__fish_nora_needs_command" -f -a "serve" -d 'Serve the bundle over HTTP: OCI/Docker at /v2/, Cargo at /cargo/, Go modules at /go/, raw files at /raw/, plus /health, /ready and /metrics'
 complete -c nora -n "__fish_nora_needs_command" -f -a "token" -d 'Manage API tokens for `nora serve --auth`'
 complete -c nora -n "__fish_nora_needs_command" -f -a "key" -d 'Manage minisign-compatible Ed25519 keys for signing packs'
 complete -c nora -n "__fish_nora_needs_command" -f -a "completions" -d 'Print a shell completion script, or write all of them into a directory'
@@ -129,6 +129,8 @@ complete -c nora -n "__fish_nora_using_subcommand serve" -l config -d 'TOML sett
 complete -c nora -n "__fish_nora_using_subcommand serve" -l log-format -d 'Log format: text or json [default: text]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l raw-max-size -d 'Largest raw file accepted, e.g. 1GiB [default: no limit]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l blob-max-size -d 'Largest OCI blob upload accepted [default: no limit]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l publish-max-size -d 'Largest package publish accepted (Cargo, npm, PyPI, Maven) [default: no limit]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l public-url -d 'The URL clients reach this server at, for links in package metadata (behind a reverse proxy) [default: from X-Forwarded-Proto/Host or Host]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l manifest-max-size -d 'Largest manifest accepted [default: 4MiB]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l htpasswd -d 'An htpasswd file of bcrypt users (turns authentication on)' -r -F
 complete -c nora -n "__fish_nora_using_subcommand serve" -l bundle -d 'Bundle directory to work on' -r -F
@@ -204,7 +206,7 @@ complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subc
 complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "receipt" -d 'Write a receipt of what the bundle holds, for `nora pack --since` on the other side'
 complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "backup" -d 'Write a full backup of the bundle (a complete pack marked as a backup)'
 complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "restore" -d 'Restore a backup made by `nora backup` (or any full pack)'
-complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "serve" -d 'Serve the bundle over HTTP: OCI/Docker at /v2/, Go modules at /go/, raw files at /raw/, plus /health, /ready and /metrics'
+complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "serve" -d 'Serve the bundle over HTTP: OCI/Docker at /v2/, Cargo at /cargo/, Go modules at /go/, raw files at /raw/, plus /health, /ready and /metrics'
 complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "token" -d 'Manage API tokens for `nora serve --auth`'
 complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "key" -d 'Manage minisign-compatible Ed25519 keys for signing packs'
 complete -c nora -n "__fish_nora_using_subcommand help; and not __fish_seen_subcommand_from init add ls verify gc pack unpack receipt backup restore serve token key completions man help" -f -a "completions" -d 'Print a shell completion script, or write all of them into a directory'

@@ -15,8 +15,22 @@ use toml::{Table, Value as Toml};
 /// Longest crate name crates.io accepts.
 pub const MAX_NAME_LEN: usize = 64;
 
-/// Imports one `.crate` file as a `cargo-version` record.
-pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<RefRecord>> {
+/// What a `.crate` file says of itself, read without storing anything.
+#[derive(Debug, Clone)]
+pub struct Inspected {
+    /// Crate name from Cargo.toml.
+    pub name: String,
+    /// Version from Cargo.toml.
+    pub version: String,
+    /// The sparse-index line.
+    pub index: Json,
+    /// SHA-256 of the file (the index `cksum`).
+    pub sha256: crate::Digest,
+}
+
+/// Reads a `.crate` file's Cargo.toml and builds its index line, checking name, version
+/// and top directory.
+pub fn inspect(file: &Path) -> Result<Inspected> {
     let bad = |reason: String| Error::BadArtifact {
         path: file.to_path_buf(),
         reason,
@@ -42,14 +56,30 @@ pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<Re
     }
     let sha256 = scan.hashes.sha256;
     let index = index_line(&manifest, sha256.hex()).map_err(|r| bad(format!("Cargo.toml: {r}")))?;
-    let stored = bundle.ingest(File::open(file).at("open", file)?, Some(&sha256))?;
-    Ok(vec![RefRecord::new(RefBody::CargoVersion(CargoVersion {
+    Ok(Inspected {
         name,
         version,
+        index,
+        sha256,
+    })
+}
+
+/// Stores an inspected `.crate` file and returns its `cargo-version` record.
+pub fn store(bundle: &Bundle, file: &Path, i: Inspected) -> Result<RefRecord> {
+    let stored = bundle.ingest(File::open(file).at("open", file)?, Some(&i.sha256))?;
+    Ok(RefRecord::new(RefBody::CargoVersion(CargoVersion {
+        name: i.name,
+        version: i.version,
         crate_file: stored.digest,
         size: stored.size,
-        index,
-    }))])
+        index: i.index,
+    })))
+}
+
+/// Imports one `.crate` file as a `cargo-version` record.
+pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<RefRecord>> {
+    let i = inspect(file)?;
+    Ok(vec![store(bundle, file, i)?])
 }
 
 /// Checks a crate name against crates.io's rules: 1 to 64 ASCII letters, digits, `-` and

@@ -88,6 +88,32 @@ pub fn decode_segments(path: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// The URL this server is reached at by the client of `req`: the configured public URL,
+/// else `X-Forwarded-Proto` and `X-Forwarded-Host`, else `http://` and `Host`.
+pub fn base_url(req: &Request, public: Option<&str>) -> String {
+    if let Some(p) = public {
+        return p.trim_end_matches('/').to_string();
+    }
+    let proto = req
+        .header("x-forwarded-proto")
+        .and_then(|p| p.split(',').next())
+        .map(str::trim)
+        .filter(|p| *p == "http" || *p == "https")
+        .unwrap_or("http");
+    let host = req
+        .header("x-forwarded-host")
+        .and_then(|h| h.split(',').next())
+        .map(str::trim)
+        .or(req.header("host"))
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'/' && b != b'"')
+        })
+        .unwrap_or("127.0.0.1");
+    format!("{proto}://{host}")
+}
+
 /// A response with no body.
 pub fn empty(status: StatusCode) -> Response {
     let mut r = Response::new(warp::hyper::Body::empty());

@@ -2,6 +2,7 @@
 //! their results back into that ecosystem's responses and error format. Shared plumbing
 //! (ranges, file bodies, limits, path decoding) is in [`http`].
 
+pub mod cargo;
 pub mod go;
 pub mod http;
 pub mod oci;
@@ -18,6 +19,11 @@ pub struct Context {
     pub uploads: Uploads,
     /// Limits on request bodies.
     pub limits: Limits,
+    /// True when the server asks for credentials (registries that announce it do).
+    pub auth_required: bool,
+    /// The URL clients reach this server at, for links in metadata; `None`: taken from
+    /// `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host`.
+    pub public_url: Option<String>,
 }
 
 /// Request body limits, in bytes (`None`: unlimited).
@@ -29,6 +35,8 @@ pub struct Limits {
     pub blob: Option<u64>,
     /// Largest raw file.
     pub raw: Option<u64>,
+    /// Largest package publish (Cargo, npm, PyPI, Maven).
+    pub publish: Option<u64>,
 }
 
 impl Default for Limits {
@@ -37,6 +45,7 @@ impl Default for Limits {
             manifest: crate::registry::oci::MAX_MANIFEST as u64,
             blob: None,
             raw: None,
+            publish: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! pushes, listings and deletes expressed in store terms. The protocol modules in
 //! [`crate::protocols`] translate HTTP to these calls and back.
 
+pub mod cargo;
 pub mod go;
 pub mod oci;
 pub mod raw;

@@ -88,7 +88,12 @@ impl Gate {
 
     /// The identity behind an `Authorization` value, if the credentials are good.
     pub async fn identify(&self, authorization: &str) -> Option<Identity> {
-        let (scheme, value) = authorization.trim().split_once(' ')?;
+        let authorization = authorization.trim();
+        if authorization.starts_with("nora_") {
+            // cargo sends a registry token bare, with no scheme
+            return self.verified(authorization, None).await;
+        }
+        let (scheme, value) = authorization.split_once(' ')?;
         let value = value.trim();
         if scheme.eq_ignore_ascii_case("bearer") {
             if let Some(id) = self.session(value) {

@@ -44,6 +44,8 @@ pub struct Config {
     pub limits: crate::protocols::Limits,
     /// Authentication; `None` leaves every mount open.
     pub auth: Option<AuthConfig>,
+    /// The URL clients reach the server at (behind a proxy), for links in metadata.
+    pub public_url: Option<String>,
 }
 
 /// Authentication settings.
@@ -84,6 +86,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// `log_format = "text" | "json"`.
     pub log_format: Option<LogFormat>,
+    /// `public_url = "https://nora.example"`.
+    pub public_url: Option<String>,
     /// `[limits]`.
     #[serde(default)]
     pub limits: FileLimits,
@@ -101,6 +105,8 @@ pub struct FileLimits {
     pub blob: Option<String>,
     /// Largest raw file.
     pub raw: Option<String>,
+    /// Largest package publish.
+    pub publish: Option<String>,
 }
 
 impl FileConfig {

@@ -1,4 +1,4 @@
-//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/go/`, `/raw/`),
+//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/cargo/`, `/go/`, `/raw/`),
 //! the operational endpoints (`/health`, `/ready`, `/metrics`), request logs and metrics,
 //! and runs them on warp with TCP_NODELAY and graceful shutdown.
 
@@ -8,7 +8,7 @@ pub mod metrics;
 
 use crate::auth::Role;
 use crate::protocols::http::{self, Request, Response};
-use crate::protocols::{go, oci, raw, Context};
+use crate::protocols::{cargo, go, oci, raw, Context};
 use crate::registry::uploads::Uploads;
 use crate::Bundle;
 use bytes::Buf;
@@ -50,6 +50,8 @@ impl Server {
                 bundle,
                 uploads,
                 limits: cfg.limits.clone(),
+                auth_required: cfg.auth.is_some(),
+                public_url: cfg.public_url.clone(),
             }),
             metrics: metrics::Metrics::new(),
         })
@@ -202,6 +204,10 @@ impl Server {
             req.path = rest.to_string();
             return ("oci", oci::handle(self.ctx.clone(), req).await);
         }
+        if let Some(rest) = path.strip_prefix("/cargo/") {
+            req.path = rest.to_string();
+            return ("cargo", cargo::handle(self.ctx.clone(), req).await);
+        }
         if let Some(rest) = path.strip_prefix("/go/") {
             req.path = rest.to_string();
             return ("go", go::handle(self.ctx.clone(), req).await);
@@ -218,7 +224,7 @@ impl Server {
             ("/metrics", &Method::GET) => self.render_metrics().await,
             _ => http::json(
                 StatusCode::NOT_FOUND,
-                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /go/, /raw/, /health, /ready, /metrics")}),
+                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /cargo/, /go/, /raw/, /health, /ready, /metrics")}),
             ),
         };
         ("ops", ops)
@@ -262,6 +268,8 @@ fn protocol_of(path: &str) -> &'static str {
         "raw"
     } else if path.starts_with("/go/") {
         "go"
+    } else if path.starts_with("/cargo/") {
+        "cargo"
     } else {
         "ops"
     }

@@ -1,0 +1,166 @@
+//! Cargo's sparse registry at `/cargo/`: `index/config.json`, index files, downloads, and
+//! the web API's publish, yank and unyank. Errors are `{"errors":[{"detail":…}]}`, which
+//! cargo prints.
+
+use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::Context;
+use crate::registry::cargo::{self as store, CargoError};
+use std::sync::Arc;
+use warp::http::{Method, StatusCode};
+
+fn error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
+    if status.is_server_error() {
+        tracing::error!("{msg}");
+    }
+    http::json(
+        status,
+        &serde_json::json!({"errors": [{"detail": msg.to_string()}]}),
+    )
+}
+
+fn cargo_error(e: CargoError) -> Response {
+    let status = match &e {
+        CargoError::Invalid(_) => StatusCode::BAD_REQUEST,
+        CargoError::Exists(_) => StatusCode::CONFLICT,
+        CargoError::NotFound(_) => StatusCode::NOT_FOUND,
+        CargoError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error(status, e)
+}
+
+/// Answers one request below `/cargo/`.
+pub async fn handle(ctx: Arc<Context>, mut req: Request) -> Response {
+    let segs = match http::decode_segments(&req.path) {
+        Ok(s) => s,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let m = req.method.clone();
+    match (s.as_slice(), &m) {
+        (["index", "config.json"], &Method::GET | &Method::HEAD) => config(&ctx, &req),
+        (["index", .., name], &Method::GET | &Method::HEAD) if s.len() >= 3 => {
+            let name = name.to_string();
+            let prefix = s[1..s.len() - 1].join("/");
+            index(ctx, &req, prefix, name).await
+        }
+        (["api", "v1", "crates", "new"], &Method::PUT) => publish(ctx, &mut req).await,
+        (["api", "v1", "crates", name, version, "download"], &Method::GET | &Method::HEAD) => {
+            download(ctx, &req, name.to_string(), version.to_string()).await
+        }
+        (["api", "v1", "crates", name, version, "yank"], &Method::DELETE) => {
+            yank(ctx, name.to_string(), version.to_string(), true).await
+        }
+        (["api", "v1", "crates", name, version, "unyank"], &Method::PUT) => {
+            yank(ctx, name.to_string(), version.to_string(), false).await
+        }
+        _ => error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "{m} /cargo/{} is not an endpoint of this registry",
+                req.path
+            ),
+        ),
+    }
+}
+
+fn config(ctx: &Context, req: &Request) -> Response {
+    let base = http::base_url(req, ctx.public_url.as_deref());
+    let mut v = serde_json::json!({
+        "dl": format!("{base}/cargo/api/v1/crates"),
+        "api": format!("{base}/cargo"),
+    });
+    if ctx.auth_required {
+        v["auth-required"] = serde_json::Value::Bool(true);
+    }
+    http::json(StatusCode::OK, &v)
+}
+
+async fn index(ctx: Arc<Context>, req: &Request, prefix: String, name: String) -> Response {
+    if store::index_path(&name) != format!("{prefix}/{}", name.to_ascii_lowercase()) {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("{prefix}/{name} is not where the index keeps {name}"),
+        );
+    }
+    let n = name.clone();
+    match blocking(move || store::index_file(&ctx.bundle, &n)).await {
+        Ok(Some(body)) => {
+            let etag = format!("\"{}\"", crate::Digest::of(body.as_bytes()).hex());
+            if req.header("if-none-match") == Some(etag.as_str()) {
+                let mut r = http::empty(StatusCode::NOT_MODIFIED);
+                http::set(&mut r, warp::http::header::ETAG, &etag);
+                return r;
+            }
+            let mut r = http::with_body(StatusCode::OK, "text/plain; charset=utf-8", body);
+            http::set(&mut r, warp::http::header::ETAG, &etag);
+            r
+        }
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("crate {name} is not in this registry"),
+        ),
+        Err(CargoError::Invalid(m)) => error(StatusCode::NOT_FOUND, m),
+        Err(e) => cargo_error(e),
+    }
+}
+
+async fn download(ctx: Arc<Context>, req: &Request, name: String, version: String) -> Response {
+    let fr = http::FileRequest::of(req);
+    let answer = blocking(move || -> Result<Response, CargoError> {
+        let c = store::version(&ctx.bundle, &name, &version)?;
+        let path = ctx.bundle.blob_path(&c.crate_file);
+        let etag = format!("\"{}\"", c.crate_file);
+        http::serve_file(
+            &fr,
+            &path,
+            FileMeta {
+                content_type: "application/gzip",
+                etag: &etag,
+            },
+        )
+        .map_err(|e| {
+            CargoError::Store(crate::Error::Io {
+                action: "serve blob",
+                path,
+                source: e,
+            })
+        })
+    })
+    .await;
+    answer.unwrap_or_else(cargo_error)
+}
+
+async fn publish(ctx: Arc<Context>, req: &mut Request) -> Response {
+    let tmp_dir = ctx.bundle.layout().tmp_dir();
+    let mut body = match tempfile::Builder::new()
+        .prefix("publish-body-")
+        .tempfile_in(&tmp_dir)
+    {
+        Ok(f) => f,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("temp file: {e}")),
+    };
+    if let Err(e) = http::drain_into(req, body.as_file_mut(), 0, ctx.limits.publish).await {
+        return match e {
+            BodyError::TooLarge(_) => error(StatusCode::PAYLOAD_TOO_LARGE, e),
+            BodyError::Io(_) => error(StatusCode::BAD_REQUEST, e),
+        };
+    }
+    let result = blocking(move || store::publish(&ctx.bundle, body.path())).await;
+    match result {
+        Ok(p) => {
+            tracing::info!(name = %p.name, version = %p.version, "crate published");
+            http::json(
+                StatusCode::OK,
+                &serde_json::json!({"warnings": {"invalid_categories": [], "invalid_badges": [], "other": []}}),
+            )
+        }
+        Err(e) => cargo_error(e),
+    }
+}
+
+async fn yank(ctx: Arc<Context>, name: String, version: String, yanked: bool) -> Response {
+    match blocking(move || store::set_yanked(&ctx.bundle, &name, &version, yanked)).await {
+        Ok(()) => http::json(StatusCode::OK, &serde_json::json!({"ok": true})),
+        Err(e) => cargo_error(e),
+    }
+}
