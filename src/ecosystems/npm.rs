@@ -18,9 +18,25 @@ use std::path::Path;
 /// Longest npm package name the registry accepts.
 pub const MAX_NAME_LEN: usize = 214;
 
-/// Imports one npm tarball: an `npm-version` record, plus the `latest` dist-tag when the
-/// bundle has none yet or its `latest` is a lower version.
-pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<RefRecord>> {
+/// What an npm tarball says of itself, read without storing anything.
+#[derive(Debug, Clone)]
+pub struct Inspected {
+    /// Package name from package.json.
+    pub name: String,
+    /// Version from package.json.
+    pub version: String,
+    /// package.json without `dist` and `_`-fields.
+    pub manifest: serde_json::Value,
+    /// SHA-256 of the tarball.
+    pub sha256: crate::Digest,
+    /// `sha512-<base64>` of the tarball.
+    pub integrity: String,
+    /// Hex SHA-1 of the tarball.
+    pub shasum: String,
+}
+
+/// Reads a tarball's package.json and hashes, checking name and version.
+pub fn inspect(file: &Path) -> Result<Inspected> {
     let bad = |reason: String| Error::BadArtifact {
         path: file.to_path_buf(),
         reason,
@@ -42,13 +58,42 @@ pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<Re
     let name = field("name")?;
     let version = field("version")?;
     validate_name(&name)?;
-    let semver = parse_version(&version)?;
+    parse_version(&version)?;
     obj.retain(|k, _| k != "dist" && !k.starts_with('_'));
+    let hashes = scan.hashes;
+    Ok(Inspected {
+        name,
+        version,
+        manifest,
+        sha256: hashes.sha256,
+        integrity: sri_sha512(&hashes.sha512),
+        shasum: hex::encode(&hashes.sha1),
+    })
+}
 
+/// Stores an inspected tarball and returns its `npm-version` record.
+pub fn store(bundle: &Bundle, file: &Path, i: Inspected) -> Result<RefRecord> {
+    let stored = bundle.ingest(File::open(file).at("open", file)?, Some(&i.sha256))?;
+    Ok(RefRecord::new(RefBody::NpmVersion(NpmVersion {
+        name: i.name,
+        version: i.version,
+        tarball: stored.digest,
+        size: stored.size,
+        integrity: i.integrity,
+        shasum: i.shasum,
+        manifest: i.manifest,
+    })))
+}
+
+/// Imports one npm tarball: an `npm-version` record, plus the `latest` dist-tag when the
+/// bundle has none yet or its `latest` is a lower version.
+pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<RefRecord>> {
+    let i = inspect(file)?;
+    let semver = parse_version(&i.version)?;
     let tag = NpmDistTag {
-        name: name.clone(),
+        name: i.name.clone(),
         tag: "latest".into(),
-        version: version.clone(),
+        version: i.version.clone(),
     };
     let move_latest = match bundle.read_ref(&RefBody::NpmDistTag(tag.clone()).key()?)? {
         None => true,
@@ -57,18 +102,7 @@ pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<Re
             _ => false,
         },
     };
-
-    let hashes = scan.hashes;
-    let stored = bundle.ingest(File::open(file).at("open", file)?, Some(&hashes.sha256))?;
-    let mut out = vec![RefRecord::new(RefBody::NpmVersion(NpmVersion {
-        name,
-        version,
-        tarball: stored.digest,
-        size: stored.size,
-        integrity: sri_sha512(&hashes.sha512),
-        shasum: hex::encode(&hashes.sha1),
-        manifest,
-    }))];
+    let mut out = vec![store(bundle, file, i)?];
     if move_latest {
         out.push(RefRecord::new(RefBody::NpmDistTag(tag)));
     }
@@ -140,7 +174,8 @@ fn is_url_safe(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-_.!~*'()".contains(c)
 }
 
-fn parse_version(version: &str) -> Result<semver::Version> {
+/// Parses a version as semver, naming it in the error.
+pub fn parse_version(version: &str) -> Result<semver::Version> {
     semver::Version::parse(version).map_err(|e| Error::InvalidName {
         what: "npm version",
         value: version.to_string(),

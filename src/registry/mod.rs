@@ -4,6 +4,7 @@
 
 pub mod cargo;
 pub mod go;
+pub mod npm;
 pub mod oci;
 pub mod raw;
 pub mod uploads;
