@@ -7,8 +7,8 @@ use nora::serve::config::{self, FileConfig, LogFormat};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Serve the bundle over HTTP: OCI/Docker at /v2/, npm at /npm/, Cargo at /cargo/, Go
-/// modules at /go/, raw files at /raw/, plus /health, /ready and /metrics.
+/// Serve the bundle over HTTP: OCI/Docker at /v2/, npm at /npm/, PyPI at /simple/, Cargo
+/// at /cargo/, Go modules at /go/, raw files at /raw/, plus /health, /ready and /metrics.
 ///
 /// Settings come from defaults, then the TOML file given by --config, then NORA_*
 /// environment variables, then flags. Stops gracefully on SIGTERM or Ctrl-C.

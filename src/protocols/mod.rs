@@ -7,6 +7,7 @@ pub mod go;
 pub mod http;
 pub mod npm;
 pub mod oci;
+pub mod pypi;
 pub mod raw;
 
 use crate::registry::uploads::Uploads;

@@ -6,5 +6,6 @@ pub mod cargo;
 pub mod go;
 pub mod npm;
 pub mod oci;
+pub mod pypi;
 pub mod raw;
 pub mod uploads;

@@ -1,4 +1,4 @@
-//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/npm/`, `/cargo/`, `/go/`, `/raw/`),
+//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/npm/`, `/simple/`, `/cargo/`, `/go/`, `/raw/`),
 //! the operational endpoints (`/health`, `/ready`, `/metrics`), request logs and metrics,
 //! and runs them on warp with TCP_NODELAY and graceful shutdown.
 
@@ -8,7 +8,7 @@ pub mod metrics;
 
 use crate::auth::Role;
 use crate::protocols::http::{self, Request, Response};
-use crate::protocols::{cargo, go, npm, oci, raw, Context};
+use crate::protocols::{cargo, go, npm, oci, pypi, raw, Context};
 use crate::registry::uploads::Uploads;
 use crate::Bundle;
 use bytes::Buf;
@@ -208,6 +208,13 @@ impl Server {
             req.path = rest.to_string();
             return ("cargo", cargo::handle(self.ctx.clone(), req).await);
         }
+        if let Some(rest) =
+            path.strip_prefix("/simple/")
+                .or(if path == "/simple" { Some("") } else { None })
+        {
+            req.path = rest.to_string();
+            return ("pypi", pypi::handle(self.ctx.clone(), req).await);
+        }
         if let Some(rest) = path.strip_prefix("/npm/") {
             req.path = rest.to_string();
             return ("npm", npm::handle(self.ctx.clone(), req).await);
@@ -228,7 +235,7 @@ impl Server {
             ("/metrics", &Method::GET) => self.render_metrics().await,
             _ => http::json(
                 StatusCode::NOT_FOUND,
-                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /npm/, /cargo/, /go/, /raw/, /health, /ready, /metrics")}),
+                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /npm/, /simple/, /cargo/, /go/, /raw/, /health, /ready, /metrics")}),
             ),
         };
         ("ops", ops)
@@ -276,6 +283,8 @@ fn protocol_of(path: &str) -> &'static str {
         "cargo"
     } else if path.starts_with("/npm/") {
         "npm"
+    } else if path == "/simple" || path.starts_with("/simple/") {
+        "pypi"
     } else {
         "ops"
     }

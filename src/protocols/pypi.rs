@@ -1,0 +1,401 @@
+//! The PyPI simple repository API at `/simple/`: PEP 503 HTML and PEP 691 JSON by content
+//! negotiation, normalized names with redirects, sha256 fragments, `data-requires-python`,
+//! yanked files (PEP 592), core metadata files (PEP 658/714), and uploads with the legacy
+//! form twine posts to the index root.
+
+use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::Context;
+use crate::ecosystems::pypi::normalize;
+use crate::registry::pypi::{self as store, PypiError};
+use futures_util::StreamExt;
+use std::io::Write;
+use std::sync::Arc;
+use warp::http::{header, Method, StatusCode};
+
+const JSON: &str = "application/vnd.pypi.simple.v1+json";
+const HTML: &str = "text/html; charset=utf-8";
+
+fn text(status: StatusCode, msg: impl std::fmt::Display) -> Response {
+    if status.is_server_error() {
+        tracing::error!("{msg}");
+    }
+    http::with_body(status, "text/plain; charset=utf-8", format!("{msg}\n"))
+}
+
+fn pypi_error(e: PypiError) -> Response {
+    let status = match &e {
+        PypiError::Invalid(_) => StatusCode::BAD_REQUEST,
+        PypiError::Exists(_) => StatusCode::CONFLICT,
+        PypiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    text(status, e)
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = http::empty(StatusCode::MOVED_PERMANENTLY);
+    http::set(&mut r, header::LOCATION, to);
+    r
+}
+
+/// True when the client prefers PEP 691 JSON to HTML.
+fn wants_json(req: &Request) -> bool {
+    if req.param("format").as_deref() == Some(JSON) {
+        return true;
+    }
+    let Some(accept) = req.header("accept") else {
+        return false;
+    };
+    let q = |ty: &str| -> f32 {
+        accept
+            .split(',')
+            .map(str::trim)
+            .filter(|p| p.split(';').next().map(str::trim) == Some(ty))
+            .map(|p| {
+                p.split(';')
+                    .skip(1)
+                    .find_map(|x| x.trim().strip_prefix("q=")?.parse().ok())
+                    .unwrap_or(1.0)
+            })
+            .fold(0.0, f32::max)
+    };
+    let json = q(JSON);
+    json > 0.0 && json >= q("application/vnd.pypi.simple.v1+html").max(q("text/html"))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn href(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'+')
+        .remove(b'!');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
+/// Answers one request below `/simple/`.
+pub async fn handle(ctx: Arc<Context>, mut req: Request) -> Response {
+    let segs = match http::decode_segments(&req.path) {
+        Ok(s) => s,
+        Err(m) => return text(StatusCode::BAD_REQUEST, m),
+    };
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let m = req.method.clone();
+    match (s.as_slice(), &m) {
+        ([""], &Method::POST) | ([], &Method::POST) => upload(ctx, &mut req).await,
+        ([""], &Method::GET | &Method::HEAD) | ([], &Method::GET | &Method::HEAD) => {
+            index(ctx, &req).await
+        }
+        ([project], &Method::GET | &Method::HEAD) if !project.is_empty() => {
+            redirect(&format!("/simple/{}/", href(&normalize(project))))
+        }
+        ([project, ""], &Method::GET | &Method::HEAD) => {
+            if normalize(project) != *project {
+                return redirect(&format!("/simple/{}/", href(&normalize(project))));
+            }
+            project_page(ctx, &req, project.to_string()).await
+        }
+        ([project, file], &Method::GET | &Method::HEAD) if !file.is_empty() => {
+            download(ctx, &req, project.to_string(), file.to_string()).await
+        }
+        _ => text(
+            StatusCode::NOT_FOUND,
+            format!("{m} /simple/{} is not served here", req.path),
+        ),
+    }
+}
+
+async fn index(ctx: Arc<Context>, req: &Request) -> Response {
+    let projects = match blocking(move || store::projects(&ctx.bundle)).await {
+        Ok(p) => p,
+        Err(e) => return pypi_error(e),
+    };
+    if wants_json(req) {
+        let list: Vec<_> = projects
+            .iter()
+            .map(|p| serde_json::json!({"name": p}))
+            .collect();
+        return http::with_body(
+            StatusCode::OK,
+            JSON,
+            serde_json::to_vec(
+                &serde_json::json!({"meta": {"api-version": "1.1"}, "projects": list}),
+            )
+            .expect("json"),
+        );
+    }
+    let mut html = String::from("<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.1\"><title>Simple index</title></head><body>\n");
+    for p in &projects {
+        html.push_str(&format!("<a href=\"{}/\">{}</a><br/>\n", href(p), esc(p)));
+    }
+    html.push_str("</body></html>\n");
+    http::with_body(StatusCode::OK, HTML, html)
+}
+
+async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Response {
+    let p = project.clone();
+    let files = match blocking(move || store::files(&ctx.bundle, &p)).await {
+        Ok(f) => f,
+        Err(e) => return pypi_error(e),
+    };
+    if files.is_empty() {
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("project {project} is not in this index"),
+        );
+    }
+    if wants_json(req) {
+        let mut versions: Vec<&str> = files.iter().map(|(_, f)| f.version.as_str()).collect();
+        versions.sort();
+        versions.dedup();
+        let list: Vec<_> = files
+            .iter()
+            .map(|(added, f)| {
+                let yanked = match &f.yanked {
+                    Some(r) if !r.is_empty() => serde_json::json!(r),
+                    Some(_) => serde_json::json!(true),
+                    None => serde_json::json!(false),
+                };
+                let mut v = serde_json::json!({
+                    "filename": f.filename, "url": href(&f.filename),
+                    "hashes": {"sha256": f.digest.hex()},
+                    "yanked": yanked, "size": f.size, "upload-time": added,
+                });
+                // absent rather than `false` when there is none: older pips choke on `false`
+                if let Some(d) = &f.metadata {
+                    let meta = serde_json::json!({"sha256": d.hex()});
+                    v["core-metadata"] = meta.clone();
+                    v["dist-info-metadata"] = meta;
+                }
+                if let Some(rp) = &f.requires_python {
+                    v["requires-python"] = serde_json::json!(rp);
+                }
+                v
+            })
+            .collect();
+        let doc = serde_json::json!({"meta": {"api-version": "1.1"}, "name": project, "files": list, "versions": versions});
+        return http::with_body(
+            StatusCode::OK,
+            JSON,
+            serde_json::to_vec(&doc).expect("json"),
+        );
+    }
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.1\"><title>Links for {p}</title></head><body><h1>Links for {p}</h1>\n",
+        p = esc(&project)
+    );
+    for (_, f) in &files {
+        let mut attrs = String::new();
+        if let Some(rp) = &f.requires_python {
+            attrs.push_str(&format!(" data-requires-python=\"{}\"", esc(rp)));
+        }
+        if let Some(d) = &f.metadata {
+            attrs.push_str(&format!(
+                " data-dist-info-metadata=\"sha256={h}\" data-core-metadata=\"sha256={h}\"",
+                h = d.hex()
+            ));
+        }
+        if let Some(r) = &f.yanked {
+            attrs.push_str(&format!(" data-yanked=\"{}\"", esc(r)));
+        }
+        html.push_str(&format!(
+            "<a href=\"{}#sha256={}\"{attrs}>{}</a><br/>\n",
+            href(&f.filename),
+            f.digest.hex(),
+            esc(&f.filename)
+        ));
+    }
+    html.push_str("</body></html>\n");
+    http::with_body(StatusCode::OK, HTML, html)
+}
+
+async fn download(ctx: Arc<Context>, req: &Request, project: String, file: String) -> Response {
+    let fr = http::FileRequest::of(req);
+    let answer = blocking(move || -> Result<Option<Response>, PypiError> {
+        let (name, metadata) = match file.strip_suffix(".metadata") {
+            Some(n) => (n, true),
+            None => (file.as_str(), false),
+        };
+        let Some(f) = store::file(&ctx.bundle, &normalize(&project), name)? else {
+            return Ok(None);
+        };
+        let digest = if metadata {
+            match &f.metadata {
+                Some(d) => d.clone(),
+                None => return Ok(None),
+            }
+        } else {
+            f.digest.clone()
+        };
+        let path = ctx.bundle.blob_path(&digest);
+        let etag = format!("\"{digest}\"");
+        let ct = if metadata {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/octet-stream"
+        };
+        http::serve_file(
+            &fr,
+            &path,
+            FileMeta {
+                content_type: ct,
+                etag: &etag,
+            },
+        )
+        .map(Some)
+        .map_err(|e| {
+            PypiError::Store(crate::Error::Io {
+                action: "serve blob",
+                path,
+                source: e,
+            })
+        })
+    })
+    .await;
+    match answer {
+        Ok(Some(r)) => r,
+        Ok(None) => text(StatusCode::NOT_FOUND, "no such file in this index"),
+        Err(e) => pypi_error(e),
+    }
+}
+
+const MAX_FIELD: usize = 1 << 20;
+
+async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
+    let Some(boundary) = req
+        .header("content-type")
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+    else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "an upload is a multipart/form-data POST",
+        );
+    };
+    let body = std::mem::replace(&mut req.body, Box::pin(futures_util::stream::empty()));
+    let mut form = multer::Multipart::new(body, boundary);
+    let dir = match tempfile::Builder::new()
+        .prefix("pypi-upload-")
+        .tempdir_in(ctx.bundle.layout().tmp_dir())
+    {
+        Ok(d) => d,
+        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("temp dir: {e}")),
+    };
+    let mut fields = store::Upload::default();
+    let mut action = None;
+    let mut content = None;
+    let limit = ctx.limits.publish;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed multipart body: {e}"),
+                )
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "content" {
+            let filename = field.file_name().unwrap_or_default().to_string();
+            if filename.is_empty()
+                || filename.contains(['/', '\\', '\0'])
+                || filename.starts_with('.')
+            {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid upload file name '{}'", filename.escape_debug()),
+                );
+            }
+            let path = dir.path().join(&filename);
+            let mut out = match std::fs::File::create(&path) {
+                Ok(f) => f,
+                Err(e) => {
+                    return text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("create {}: {e}", path.display()),
+                    )
+                }
+            };
+            let mut field = field;
+            let mut total = 0u64;
+            loop {
+                match field.next().await {
+                    None => break,
+                    Some(Err(e)) => {
+                        return text(
+                            StatusCode::BAD_REQUEST,
+                            format!("malformed multipart body: {e}"),
+                        )
+                    }
+                    Some(Ok(chunk)) => {
+                        total += chunk.len() as u64;
+                        if let Some(l) = limit.filter(|l| total > *l) {
+                            return text(StatusCode::PAYLOAD_TOO_LARGE, BodyError::TooLarge(l));
+                        }
+                        if let Err(e) = tokio::task::block_in_place(|| out.write_all(&chunk)) {
+                            return text(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                format!("write upload: {e}"),
+                            );
+                        }
+                    }
+                }
+            }
+            content = Some(path);
+            continue;
+        }
+        let value = match field.bytes().await {
+            Ok(b) if b.len() <= MAX_FIELD => String::from_utf8_lossy(&b).into_owned(),
+            Ok(_) => {
+                return text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("form field {name} is over 1 MiB"),
+                )
+            }
+            Err(e) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed multipart body: {e}"),
+                )
+            }
+        };
+        match name.as_str() {
+            ":action" => action = Some(value),
+            "name" => fields.name = value,
+            "version" => fields.version = value,
+            "sha256_digest" if !value.is_empty() => fields.sha256 = Some(value),
+            "md5_digest" if !value.is_empty() => fields.md5 = Some(value),
+            _ => {}
+        }
+    }
+    if action.as_deref() != Some("file_upload") {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "only :action=file_upload is supported",
+        );
+    }
+    let Some(content) = content else {
+        return text(StatusCode::BAD_REQUEST, "the upload has no `content` file");
+    };
+    let result = blocking(move || {
+        let r = store::upload(&ctx.bundle, &fields, &content);
+        drop(dir);
+        r
+    })
+    .await;
+    match result {
+        Ok(f) => {
+            tracing::info!(project = %f.project, file = %f.filename, "PyPI file uploaded");
+            text(StatusCode::OK, format!("stored {}", f.filename))
+        }
+        Err(e) => pypi_error(e),
+    }
+}
