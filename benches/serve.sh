@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 for t in wrk nginx docker-registry skopeo python3 curl; do
   command -v "$t" >/dev/null || { echo "missing $t (apt-get install wrk nginx-light docker-registry skopeo)"; exit 1; }
 done
-cargo build --release --quiet
+cargo build --release --quiet --bin nora --example make_samples
 export NORA="$PWD/target/release/nora"
+export SAMPLES="$PWD/target/release/examples/make_samples"
 export W="${1:-$(mktemp -d /tmp/nora-serve-bench.XXXXXX)}"
 export DURATION="${DURATION:-10}"
 export SKIP_BIG="${SKIP_BIG:-0}"
@@ -106,6 +107,12 @@ open("one-k.bin", "wb").write(os.urandom(1024))
 subprocess.run([NORA, "init", "b"], check=True, stdout=subprocess.DEVNULL)
 subprocess.run([NORA, "--bundle", "b", "-q", "add", "oci", "--name", "bench/app:v1", "img"], check=True)
 subprocess.run([NORA, "--bundle", "b", "-q", "add", "raw", "--path", "files/one-k.bin", "one-k.bin"], check=True)
+subprocess.run([os.environ["SAMPLES"], "samples"], check=True, stdout=subprocess.DEVNULL)
+for eco, files in [("npm", ["left-pad-1.3.0.tgz", "scope-util-2.0.0.tgz"]),
+                   ("pypi", ["sample_pkg-1.0.0-py3-none-any.whl", "sample_pkg-1.0.0.tar.gz"]),
+                   ("cargo", ["sample-crate-0.1.0.crate"]), ("go", ["v1.2.3.zip"]),
+                   ("maven", ["app-1.0.pom", "app-1.0.jar"])]:
+    subprocess.run([NORA, "--bundle", "b", "-q", "add", eco] + [f"samples/{f}" for f in files], check=True)
 os.makedirs("static")
 shutil.copy("one-k.bin", "static/one-k.bin")
 shutil.copy(f"img/blobs/sha256/{ld.split(':')[1]}", "static/ten-m.bin")
@@ -133,10 +140,20 @@ p = subprocess.Popen([NORA, "--bundle", "b", "-q", "serve", "--listen", f"127.0.
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 base = f"http://127.0.0.1:{port}"
 wait_http(base + "/health"); time.sleep(1)
+PACKAGE_GETS = [
+    ("npm packument", "/npm/left-pad", None),
+    ("PyPI simple page", "/simple/sample-pkg/", None),
+    ("Cargo index file", "/cargo/index/sa/mp/sample-crate", None),
+    ("Go .info", "/go/example.com/!sample/mod/@v/v1.2.3.info", None),
+    ("Maven POM", "/maven2/com/example/app/1.0/app-1.0.pom", None),
+]
+for label, path, _ in PACKAGE_GETS:
+    with urllib.request.urlopen(base + path) as r:
+        assert r.status == 200, (label, r.status)
 measure("nora", p.pid, base, [
     ("manifest", "/v2/bench/app/manifests/v1", accept),
     ("blob", f"/v2/bench/app/blobs/{ld}", None),
-    ("raw", "/raw/files/one-k.bin", None)])
+    ("raw", "/raw/files/one-k.bin", None)] + PACKAGE_GETS)
 p.send_signal(signal.SIGTERM); p.wait(20)
 
 # nginx, the static ceiling
@@ -237,9 +254,13 @@ def row(label, key, unit):
 row("manifest GET by tag", "manifest", "req/s")
 row("10 MiB blob GET", "blob", "MiB/s")
 row("1 KiB raw GET", "raw", "req/s")
+for label, _, _ in PACKAGE_GETS:
+    row(label, label, "req/s")
 for r, name in ((n, "nora"), (x, "nginx"), (g, "docker-registry")):
     bad = [f"{k}: {v['non2xx']} non-2xx {v['errors']}" for k, v in r.items() if isinstance(v, dict) and (v["non2xx"] or v["errors"])]
     if bad: print(f"  {name}: " + "; ".join(bad))
+print("package GETs vs nginx's 1 KiB req/s (target >= 0.25, p99 < 5 ms): " + ", ".join(
+    f"{label} {n[label]['rps']/x['raw']['rps']:.2f} (p99 {n[label]['p99']:.1f} ms)" for label, _, _ in PACKAGE_GETS))
 print(f"\nratios: blob MiB/s nora/nginx {n['blob']['mib']/x['blob']['mib']:.2f} (target >= 0.8); "
       f"manifest req/s nora/nginx-1KiB {n['manifest']['rps']/x['raw']['rps']:.2f}, raw {n['raw']['rps']/x['raw']['rps']:.2f} (targets >= 0.25, p99 < 5 ms); "
       f"vs docker-registry: manifest {n['manifest']['rps']/g['manifest']['rps']:.2f}x, blob {n['blob']['mib']/g['blob']['mib']:.2f}x (targets >= 1.5x)")

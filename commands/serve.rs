@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Serve the bundle over HTTP: OCI/Docker at /v2/, npm at /npm/, PyPI at /simple/, Cargo
-/// at /cargo/, Go modules at /go/, raw files at /raw/, plus /health, /ready and /metrics.
+/// at /cargo/, Go modules at /go/, Maven at /maven2/, raw files at /raw/, plus /health,
+/// /ready and /metrics.
 ///
 /// Settings come from defaults, then the TOML file given by --config, then NORA_*
 /// environment variables, then flags. Stops gracefully on SIGTERM or Ctrl-C.

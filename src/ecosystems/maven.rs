@@ -132,7 +132,8 @@ fn file_extension(file: &Path) -> Option<String> {
     (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_string())
 }
 
-fn check_part(what: &'static str, v: &str) -> Result<()> {
+/// Checks one part of Maven coordinates (groupId, artifactId, version, classifier, extension).
+pub fn check_part(what: &'static str, v: &str) -> Result<()> {
     let bad = |reason: String| Error::InvalidName {
         what,
         value: v.to_string(),

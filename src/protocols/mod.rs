@@ -5,6 +5,7 @@
 pub mod cargo;
 pub mod go;
 pub mod http;
+pub mod maven;
 pub mod npm;
 pub mod oci;
 pub mod pypi;

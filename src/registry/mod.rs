@@ -4,6 +4,7 @@
 
 pub mod cargo;
 pub mod go;
+pub mod maven;
 pub mod npm;
 pub mod oci;
 pub mod pypi;

@@ -1,4 +1,5 @@
-//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/npm/`, `/simple/`, `/cargo/`, `/go/`, `/raw/`),
+//! `nora serve`: one bundle over HTTP. Assembles the protocol mounts (`/v2/`, `/npm/`, `/simple/`, `/cargo/`, `/go/`,
+//! `/maven2/`, `/raw/`),
 //! the operational endpoints (`/health`, `/ready`, `/metrics`), request logs and metrics,
 //! and runs them on warp with TCP_NODELAY and graceful shutdown.
 
@@ -8,7 +9,7 @@ pub mod metrics;
 
 use crate::auth::Role;
 use crate::protocols::http::{self, Request, Response};
-use crate::protocols::{cargo, go, npm, oci, pypi, raw, Context};
+use crate::protocols::{cargo, go, maven, npm, oci, pypi, raw, Context};
 use crate::registry::uploads::Uploads;
 use crate::Bundle;
 use bytes::Buf;
@@ -215,6 +216,10 @@ impl Server {
             req.path = rest.to_string();
             return ("pypi", pypi::handle(self.ctx.clone(), req).await);
         }
+        if let Some(rest) = path.strip_prefix("/maven2/") {
+            req.path = rest.to_string();
+            return ("maven", maven::handle(self.ctx.clone(), req).await);
+        }
         if let Some(rest) = path.strip_prefix("/npm/") {
             req.path = rest.to_string();
             return ("npm", npm::handle(self.ctx.clone(), req).await);
@@ -235,7 +240,7 @@ impl Server {
             ("/metrics", &Method::GET) => self.render_metrics().await,
             _ => http::json(
                 StatusCode::NOT_FOUND,
-                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /npm/, /simple/, /cargo/, /go/, /raw/, /health, /ready, /metrics")}),
+                &serde_json::json!({"error": format!("{path} is not served here; mounts: /v2/, /npm/, /simple/, /cargo/, /go/, /maven2/, /raw/, /health, /ready, /metrics")}),
             ),
         };
         ("ops", ops)
@@ -283,6 +288,8 @@ fn protocol_of(path: &str) -> &'static str {
         "cargo"
     } else if path.starts_with("/npm/") {
         "npm"
+    } else if path.starts_with("/maven2/") {
+        "maven"
     } else if path == "/simple" || path.starts_with("/simple/") {
         "pypi"
     } else {

@@ -1,0 +1,191 @@
+//! A Maven repository at `/maven2/`: GET/HEAD/PUT of any file, `.sha1`, `.md5`, `.sha256`
+//! and `.sha512` for every file (from the record, or computed for generated metadata), and
+//! `maven-metadata.xml` generated from the bundle (uploaded copies are accepted and
+//! replaced by the generated ones). Errors are plain text, as Maven prints them.
+
+use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::Context;
+use crate::registry::maven::{self as store, MavenError, CHECKSUMS, METADATA};
+use std::sync::Arc;
+use warp::http::{Method, StatusCode};
+
+fn text(status: StatusCode, msg: impl std::fmt::Display) -> Response {
+    if status.is_server_error() {
+        tracing::error!("{msg}");
+    }
+    http::with_body(status, "text/plain; charset=utf-8", format!("{msg}\n"))
+}
+
+fn maven_error(e: MavenError) -> Response {
+    let status = match &e {
+        MavenError::Invalid(_) => StatusCode::BAD_REQUEST,
+        MavenError::Exists(_) => StatusCode::CONFLICT,
+        MavenError::NotFound(_) => StatusCode::NOT_FOUND,
+        MavenError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    text(status, e)
+}
+
+/// Splits `…/file.jar.sha1` into the base path and the checksum kind.
+fn checksum_of_path(path: &str) -> Option<(&str, &'static str)> {
+    CHECKSUMS
+        .iter()
+        .find_map(|a| path.strip_suffix(&format!(".{a}")).map(|base| (base, *a)))
+}
+
+fn metadata_dir(path: &str) -> Option<&str> {
+    path.strip_suffix(METADATA)
+        .and_then(|d| d.strip_suffix('/'))
+}
+
+/// Answers one request below `/maven2/`.
+pub async fn handle(ctx: Arc<Context>, mut req: Request) -> Response {
+    let segs = match http::decode_segments(&req.path) {
+        Ok(s) => s,
+        Err(m) => return text(StatusCode::BAD_REQUEST, m),
+    };
+    if segs.iter().any(String::is_empty) {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("/maven2/{} has an empty path segment", req.path),
+        );
+    }
+    let path = segs.join("/");
+    match req.method.clone() {
+        Method::GET | Method::HEAD => get(ctx, &req, path).await,
+        Method::PUT => put(ctx, &mut req, path).await,
+        m => text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{m} is not supported on /maven2/"),
+        ),
+    }
+}
+
+async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Response {
+    let fr = http::FileRequest::of(req);
+    let head = req.method == Method::HEAD;
+    let answer = blocking(move || -> Result<Response, MavenError> {
+        let not_found = || MavenError::NotFound(format!("{path} is not in this repository"));
+        if let Some((base, algo)) = checksum_of_path(&path) {
+            let sum = match metadata_dir(base) {
+                Some(dir) => {
+                    let xml = store::metadata(&ctx.bundle, dir)?.ok_or_else(not_found)?;
+                    store::checksum_bytes(xml.as_bytes(), algo)
+                }
+                None => store::checksum_of(
+                    &store::file(&ctx.bundle, base)?.ok_or_else(not_found)?,
+                    algo,
+                ),
+            };
+            return Ok(small(head, "text/plain", sum));
+        }
+        if let Some(dir) = metadata_dir(&path) {
+            let xml = store::metadata(&ctx.bundle, dir)?.ok_or_else(not_found)?;
+            return Ok(small(head, "application/xml", xml));
+        }
+        let f = store::file(&ctx.bundle, &path)?.ok_or_else(not_found)?;
+        let blob = ctx.bundle.blob_path(&f.digest);
+        let etag = format!("\"{}\"", f.digest);
+        let ct = mime_guess::from_path(&path)
+            .first_raw()
+            .unwrap_or("application/octet-stream");
+        let ct = if f.extension == "pom" {
+            "application/xml"
+        } else {
+            ct
+        };
+        let mut r = http::serve_file(
+            &fr,
+            &blob,
+            FileMeta {
+                content_type: ct,
+                etag: &etag,
+            },
+        )
+        .map_err(|e| {
+            MavenError::Store(crate::Error::Io {
+                action: "serve blob",
+                path: blob,
+                source: e,
+            })
+        })?;
+        http::set(&mut r, "X-Checksum-Sha1", &f.sha1);
+        Ok(r)
+    })
+    .await;
+    answer.unwrap_or_else(maven_error)
+}
+
+fn small(head: bool, ct: &str, body: String) -> Response {
+    let mut r = http::with_body(StatusCode::OK, ct, body);
+    if head {
+        *r.body_mut() = warp::hyper::Body::empty();
+    }
+    r
+}
+
+async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Response {
+    // checksums and metadata: small bodies, checked or replaced by generated ones
+    let small_limit = 64 * 1024;
+    if let Some((base, algo)) = checksum_of_path(&path) {
+        let body = match http::read_limited(req, small_limit).await {
+            Ok(b) => b,
+            Err(e) => return body_error(e),
+        };
+        if metadata_dir(base).is_some() {
+            return http::empty(StatusCode::CREATED);
+        }
+        let sent = String::from_utf8_lossy(&body)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let (base, c) = (base.to_string(), ctx.clone());
+        let found = blocking(move || store::file(&c.bundle, &base)).await;
+        return match found {
+            Ok(Some(f)) if store::checksum_of(&f, algo) == sent => http::empty(StatusCode::CREATED),
+            Ok(Some(f)) => text(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "{path}: {sent} does not match the deployed file's {algo} {}",
+                    store::checksum_of(&f, algo)
+                ),
+            ),
+            Ok(None) => text(
+                StatusCode::NOT_FOUND,
+                format!("deploy the file before its checksum: {path}"),
+            ),
+            Err(e) => maven_error(e),
+        };
+    }
+    if metadata_dir(&path).is_some() {
+        return match http::read_limited(req, 4 << 20).await {
+            Ok(_) => http::empty(StatusCode::CREATED),
+            Err(e) => body_error(e),
+        };
+    }
+    if let Err(e) = store::parse_path(&path) {
+        return maven_error(e);
+    }
+    let writer = match ctx.bundle.blob_writer() {
+        Ok(w) => w,
+        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let mut w = store::SumWriter::new(writer);
+    if let Err(e) = http::drain_into(req, &mut w, 0, ctx.limits.publish).await {
+        return body_error(e);
+    }
+    let p = path.clone();
+    match blocking(move || store::deploy(&ctx.bundle, &p, w)).await {
+        Ok("added") => http::empty(StatusCode::CREATED),
+        Ok(_) => http::empty(StatusCode::OK),
+        Err(e) => maven_error(e),
+    }
+}
+
+fn body_error(e: BodyError) -> Response {
+    match e {
+        BodyError::TooLarge(_) => text(StatusCode::PAYLOAD_TOO_LARGE, e),
+        BodyError::Io(_) => text(StatusCode::BAD_REQUEST, e),
+    }
+}
