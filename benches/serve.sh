@@ -147,6 +147,7 @@ PACKAGE_GETS = [
     ("Go .info", "/go/example.com/!sample/mod/@v/v1.2.3.info", None),
     ("Maven POM", "/maven2/com/example/app/1.0/app-1.0.pom", None),
 ]
+idle_at_start = rss_tree(p.pid)
 for label, path, _ in PACKAGE_GETS:
     with urllib.request.urlopen(base + path) as r:
         assert r.status == 200, (label, r.status)
@@ -267,6 +268,8 @@ print(f"\nratios: blob MiB/s nora/nginx {n['blob']['mib']/x['blob']['mib']:.2f} 
 print("\nRSS (KiB): idle / peak under load / 3 s after / 10 s after; CPU ticks (1/100 s) used in the 3 s after the load")
 for r, name in ((n, "nora"), (x, "nginx (all processes)"), (g, "docker-registry")):
     print(f"  {name:24} {r['idle_kib']:>8} / {r['peak_kib']:>8} / {r['rss_after_kib']:>8} / {r['rss_after10_kib']:>8}    cpu after: {r['cpu_after_ticks_3s']}")
+print(f"  nora idle right after start (before any request but /health): {idle_at_start} KiB; "
+      f"the idle figure above is after one request of each package kind")
 print(f"\nstart to first /health 200 (median of 5): empty bundle {startup_empty:.1f} ms, 100,000 refs {startup_many:.1f} ms")
 if big:
     print(f"2 GiB layer: skopeo push {big['push_s']:.1f} s ({2048/big['push_s']:.0f} MiB/s), pull {big['pull_s']:.1f} s "
