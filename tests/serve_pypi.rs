@@ -443,4 +443,20 @@ fn bad_uploads_and_paths_change_nothing() {
         root.json()["projects"],
         serde_json::json!([{"name": "solid"}])
     );
+
+    // a file the bundle marks yanked (PEP 592) is shown so, in both forms
+    let rec_path = env.path(&format!("b/refs/pypi/solid/{name}.json"));
+    let mut rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&rec_path).unwrap()).unwrap();
+    rec["yanked"] = serde_json::json!("broken build");
+    std::fs::write(&rec_path, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+    let html = curl("GET", &format!("{}/simple/solid/", s.url), &[], None).text();
+    assert!(html.contains("data-yanked=\"broken build\""), "{html}");
+    let j = curl(
+        "GET",
+        &format!("{}/simple/solid/", s.url),
+        &["Accept: application/vnd.pypi.simple.v1+json"],
+        None,
+    );
+    assert_eq!(j.json()["files"][0]["yanked"], "broken build");
 }
