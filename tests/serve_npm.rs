@@ -190,6 +190,8 @@ fn tokens_decide_who_publishes() {
     let o =
         Npm::new(&env, &s, "nora_000000000000_bad", "x").run(&pkg, &["view", "guarded", "version"]);
     assert!(!o.status.success(), "a wrong token is refused");
+    let r = curl("GET", &format!("{}/npm/guarded", s.url), &[], None);
+    assert_eq!(r.status, 401, "no credentials, no packument");
 }
 
 fn publish_body(name: &str, version: &str, tgz: &[u8], integrity: &str) -> Vec<u8> {

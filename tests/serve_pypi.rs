@@ -408,6 +408,18 @@ fn bad_uploads_and_paths_change_nothing() {
             "no `content`",
         ),
         (
+            form(
+                &[
+                    (":action", "file_upload"),
+                    ("name", "bad name!"),
+                    ("version", "1.0"),
+                ],
+                Some(("bad name!-1.0.tar.gz", b"x")),
+            ),
+            400,
+            "project name",
+        ),
+        (
             (
                 "Content-Type: multipart/form-data; boundary=x".to_string(),
                 b"garbage".to_vec(),
