@@ -18,8 +18,31 @@ const MAX_GO_MOD: u64 = 16 << 20;
 /// Largest `.info` file read.
 const MAX_INFO: u64 = 1 << 20;
 
+/// What a module zip (with its optional `.mod` and `.info`) says, read without storing.
+#[derive(Debug, Clone)]
+pub struct Inspected {
+    /// Module path.
+    pub module: String,
+    /// Version.
+    pub version: String,
+    /// `h1:` of the zip.
+    pub h1: String,
+    /// The go.mod served as `.mod`.
+    pub mod_bytes: Vec<u8>,
+    /// `h1:` of the go.mod.
+    pub mod_h1: String,
+    /// The `.info` JSON.
+    pub info_bytes: Vec<u8>,
+}
+
 /// Imports one Go module zip.
 pub fn import(bundle: &Bundle, file: &Path, opts: &AddOptions) -> Result<Vec<RefRecord>> {
+    let i = inspect(file, opts)?;
+    Ok(vec![store(bundle, file, i)?])
+}
+
+/// Reads and checks a module zip, its go.mod and `.info`, and computes both `h1:` hashes.
+pub fn inspect(file: &Path, opts: &AddOptions) -> Result<Inspected> {
     let bad = |reason: String| Error::BadArtifact {
         path: file.to_path_buf(),
         reason,
@@ -79,20 +102,31 @@ pub fn import(bundle: &Bundle, file: &Path, opts: &AddOptions) -> Result<Vec<Ref
         }
     };
     let mod_h1 = h1_mod(&mod_bytes);
-
-    let zip_blob = bundle.ingest(BufReader::new(File::open(file).at("open", file)?), None)?;
-    let mod_blob = bundle.ingest_bytes(&mod_bytes)?;
-    let info_blob = bundle.ingest_bytes(&info_bytes)?;
-    Ok(vec![RefRecord::new(RefBody::GoVersion(GoVersion {
+    Ok(Inspected {
         module: scan.module,
         version: scan.version,
+        h1,
+        mod_bytes,
+        mod_h1,
+        info_bytes,
+    })
+}
+
+/// Stores an inspected module and returns its `go-version` record.
+pub fn store(bundle: &Bundle, file: &Path, i: Inspected) -> Result<RefRecord> {
+    let zip_blob = bundle.ingest(BufReader::new(File::open(file).at("open", file)?), None)?;
+    let mod_blob = bundle.ingest_bytes(&i.mod_bytes)?;
+    let info_blob = bundle.ingest_bytes(&i.info_bytes)?;
+    Ok(RefRecord::new(RefBody::GoVersion(GoVersion {
+        module: i.module,
+        version: i.version,
         info: info_blob.digest,
         mod_file: mod_blob.digest,
         zip: zip_blob.digest,
         size: zip_blob.size,
-        h1,
-        mod_h1,
-    }))])
+        h1: i.h1,
+        mod_h1: i.mod_h1,
+    })))
 }
 
 /// The `h1:` hash of a module zip, as go.sum records it for `MODULE VERSION`.
