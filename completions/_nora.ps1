@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the bundle over HTTP: OCI/Docker at /v2/, npm at /npm/, PyPI at /simple/, Cargo at /cargo/, Go modules at /go/, Maven at /maven2/, raw files at /raw/, plus /health, /ready and /metrics')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Manage API tokens for `nora serve --auth`')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Manage minisign-compatible Ed25519 keys for signing packs')
+            [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Fill the bundle with what lockfiles pin, fetched from upstream registries')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or write all of them into a directory')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -318,6 +319,23 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
         'nora;key;help;help' {
             break
         }
+        'nora;mirror' {
+            [CompletionResult]::new('--go-sum', '--go-sum', [CompletionResultType]::ParameterName, 'A go.sum whose modules to mirror (repeatable)')
+            [CompletionResult]::new('--go-proxy', '--go-proxy', [CompletionResultType]::ParameterName, 'GOPROXY to fetch modules from')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Artifacts fetched at once')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Artifacts fetched at once')
+            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what would be fetched; fetch nothing')
+            [CompletionResult]::new('--keep-going', '--keep-going', [CompletionResultType]::ParameterName, 'Mirror the rest after a failure (the exit code still reports it)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for debug logs); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for debug logs); logs go to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'nora;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write scripts for bash, zsh, fish, powershell and elvish into DIR')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')
@@ -355,6 +373,7 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the bundle over HTTP: OCI/Docker at /v2/, npm at /npm/, PyPI at /simple/, Cargo at /cargo/, Go modules at /go/, Maven at /maven2/, raw files at /raw/, plus /health, /ready and /metrics')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Manage API tokens for `nora serve --auth`')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Manage minisign-compatible Ed25519 keys for signing packs')
+            [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'Fill the bundle with what lockfiles pin, fetched from upstream registries')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or write all of them into a directory')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -413,6 +432,9 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             break
         }
         'nora;help;key;generate' {
+            break
+        }
+        'nora;help;mirror' {
             break
         }
         'nora;help;completions' {

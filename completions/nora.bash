@@ -43,6 +43,9 @@ _nora() {
             nora,man)
                 cmd="nora__subcmd__man"
                 ;;
+            nora,mirror)
+                cmd="nora__subcmd__mirror"
+                ;;
             nora,pack)
                 cmd="nora__subcmd__pack"
                 ;;
@@ -90,6 +93,9 @@ _nora() {
                 ;;
             nora__subcmd__help,man)
                 cmd="nora__subcmd__help__subcmd__man"
+                ;;
+            nora__subcmd__help,mirror)
+                cmd="nora__subcmd__help__subcmd__mirror"
                 ;;
             nora__subcmd__help,pack)
                 cmd="nora__subcmd__help__subcmd__pack"
@@ -167,7 +173,7 @@ _nora() {
 
     case "${cmd}" in
         nora)
-            opts="-q -v -h -V --bundle --json --quiet --verbose --help --version init add ls verify gc pack unpack receipt backup restore serve token key completions man help"
+            opts="-q -v -h -V --bundle --json --quiet --verbose --help --version init add ls verify gc pack unpack receipt backup restore serve token key mirror completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,7 +315,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__help)
-            opts="init add ls verify gc pack unpack receipt backup restore serve token key completions man help"
+            opts="init add ls verify gc pack unpack receipt backup restore serve token key mirror completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,6 +455,20 @@ _nora() {
             return 0
             ;;
         nora__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__help__subcmd__mirror)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -731,6 +751,40 @@ _nora() {
                 return 0
             fi
             case "${prev}" in
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nora__subcmd__mirror)
+            opts="-j -q -v -h --go-sum --go-proxy --jobs --dry-run --keep-going --bundle --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --go-sum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --go-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand serve 'Serve the bundle over HTTP: OCI/Docker at /v2/, npm at /npm/, PyPI at /simple/, Cargo at /cargo/, Go modules at /go/, Maven at /maven2/, raw files at /raw/, plus /health, /ready and /metrics'
             cand token 'Manage API tokens for `nora serve --auth`'
             cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
+            cand mirror 'Fill the bundle with what lockfiles pin, fetched from upstream registries'
             cand completions 'Print a shell completion script, or write all of them into a directory'
             cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -289,6 +290,22 @@ set edit:completion:arg-completer[nora] = {|@words|
         }
         &'nora;key;help;help'= {
         }
+        &'nora;mirror'= {
+            cand --go-sum 'A go.sum whose modules to mirror (repeatable)'
+            cand --go-proxy 'GOPROXY to fetch modules from'
+            cand -j 'Artifacts fetched at once'
+            cand --jobs 'Artifacts fetched at once'
+            cand --bundle 'Bundle directory to work on'
+            cand --dry-run 'List what would be fetched; fetch nothing'
+            cand --keep-going 'Mirror the rest after a failure (the exit code still reports it)'
+            cand --json 'Print machine-readable JSON on stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -v 'Log more (repeat for debug logs); logs go to stderr'
+            cand --verbose 'Log more (repeat for debug logs); logs go to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'nora;completions'= {
             cand --dir 'Write scripts for bash, zsh, fish, powershell and elvish into DIR'
             cand --bundle 'Bundle directory to work on'
@@ -324,6 +341,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand serve 'Serve the bundle over HTTP: OCI/Docker at /v2/, npm at /npm/, PyPI at /simple/, Cargo at /cargo/, Go modules at /go/, Maven at /maven2/, raw files at /raw/, plus /health, /ready and /metrics'
             cand token 'Manage API tokens for `nora serve --auth`'
             cand key 'Manage minisign-compatible Ed25519 keys for signing packs'
+            cand mirror 'Fill the bundle with what lockfiles pin, fetched from upstream registries'
             cand completions 'Print a shell completion script, or write all of them into a directory'
             cand man 'Write man pages (nora.1 and nora-VERB.1 for each verb) into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -365,6 +383,8 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand generate 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
         }
         &'nora;help;key;generate'= {
+        }
+        &'nora;help;mirror'= {
         }
         &'nora;help;completions'= {
         }

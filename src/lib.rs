@@ -3,7 +3,8 @@
 //! The library holds everything: the bundle store ([`bundle`]), importers for local
 //! artifacts ([`ecosystems`]), packs and receipts ([`pack`]), and the checks and
 //! maintenance verbs ([`verify`], [`gc`]), and the server ([`serve`], speaking the
-//! [`protocols`] over the store operations in [`registry`]). The `nora` binary in `commands/` only parses
+//! [`protocols`] over the store operations in [`registry`]), and [`mirror`], which fills a
+//! bundle from [`lockfiles`] through [`upstream`] clients. The `nora` binary in `commands/` only parses
 //! arguments, calls these, and reports.
 
 pub mod auth;
@@ -12,11 +13,14 @@ pub mod digest;
 pub mod ecosystems;
 pub mod error;
 pub mod gc;
+pub mod lockfiles;
+pub mod mirror;
 pub mod pack;
 pub mod progress;
 pub mod protocols;
 pub mod registry;
 pub mod serve;
+pub mod upstream;
 pub mod verify;
 
 pub use bundle::Bundle;

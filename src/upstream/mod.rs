@@ -1,0 +1,205 @@
+//! Fetching from upstream registries for `nora mirror`: one HTTP client with bounded
+//! retries, exponential backoff with jitter and `Retry-After`, bodies streamed to temp
+//! files or read with a size limit, and credentials taken from the environment and never
+//! shown.
+
+use std::time::Duration;
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The upstream does not have it (404 or 410).
+    #[error("{0}: not found upstream")]
+    NotFound(String),
+    /// The upstream answered with another error status, after retries where they apply.
+    #[error("{url}: upstream answered {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The last status.
+        status: u16,
+    },
+    /// The connection failed, after retries.
+    #[error("{url}: {reason}")]
+    Transport {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The body is larger than the caller allows.
+    #[error("{url}: larger than {limit} bytes")]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// Writing what arrived failed.
+    #[error("{url}: {source}")]
+    Io {
+        /// The URL.
+        url: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// An HTTP client for one upstream.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    auth: Option<String>,
+    attempts: u32,
+    base_delay: Duration,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client; `token_env` names an environment variable whose value, when set, is sent as
+    /// a Bearer token (never logged).
+    pub fn new(token_env: &str) -> crate::Result<Client> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(60))
+            .user_agent(concat!("nora/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| crate::Error::Other(format!("HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            auth: std::env::var(token_env).ok().filter(|t| !t.is_empty()),
+            attempts: 4,
+            base_delay: Duration::from_millis(250),
+        })
+    }
+
+    /// Sets how many attempts a fetch gets and the first backoff delay.
+    pub fn with_retries(mut self, attempts: u32, base_delay: Duration) -> Client {
+        self.attempts = attempts.max(1);
+        self.base_delay = base_delay;
+        self
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(r) = retry_after {
+            return r.min(Duration::from_secs(30));
+        }
+        let exp = self.base_delay * 2u32.saturating_pow(attempt);
+        // jitter: up to one base delay, from the clock's nanoseconds
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0) as u64;
+        let jitter = Duration::from_nanos(nanos % (self.base_delay.as_nanos() as u64 + 1));
+        exp + jitter
+    }
+
+    /// GETs `url`, retrying what is worth retrying; hands the successful response over.
+    async fn send(&self, url: &str) -> Result<reqwest::Response, FetchError> {
+        let mut last = None;
+        for attempt in 0..self.attempts {
+            let mut req = self.http.get(url);
+            if let Some(t) = &self.auth {
+                req = req.bearer_auth(t);
+            }
+            let wait = match req.send().await {
+                Ok(r) if r.status().is_success() => return Ok(r),
+                Ok(r) if matches!(r.status().as_u16(), 404 | 410) => {
+                    return Err(FetchError::NotFound(url.to_string()))
+                }
+                Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+                    let after = r
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    last = Some(FetchError::Status {
+                        url: url.to_string(),
+                        status: r.status().as_u16(),
+                    });
+                    after
+                }
+                Ok(r) => {
+                    return Err(FetchError::Status {
+                        url: url.to_string(),
+                        status: r.status().as_u16(),
+                    })
+                }
+                Err(e) => {
+                    last = Some(FetchError::Transport {
+                        url: url.to_string(),
+                        reason: error_chain(&e),
+                    });
+                    None
+                }
+            };
+            if attempt + 1 < self.attempts {
+                let d = self.backoff(attempt, wait);
+                tracing::debug!(url, attempt, delay = ?d, "retrying");
+                tokio::time::sleep(d).await;
+            }
+        }
+        Err(last.expect("at least one attempt"))
+    }
+
+    /// The whole body of `url`, refusing more than `limit` bytes.
+    pub async fn bytes(&self, url: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
+        let mut r = self.send(url).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
+            url: url.to_string(),
+            reason: error_chain(&e),
+        })? {
+            if out.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit,
+                });
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
+    /// Streams `url` into `file` (from its start), returning the bytes written.
+    pub async fn to_file(&self, url: &str, file: &mut std::fs::File) -> Result<u64, FetchError> {
+        use std::io::Write;
+        let io = |source| FetchError::Io {
+            url: url.to_string(),
+            source,
+        };
+        let mut r = self.send(url).await?;
+        let mut n = 0u64;
+        while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
+            url: url.to_string(),
+            reason: error_chain(&e),
+        })? {
+            tokio::task::block_in_place(|| file.write_all(&chunk)).map_err(io)?;
+            n += chunk.len() as u64;
+        }
+        tokio::task::block_in_place(|| file.flush()).map_err(io)?;
+        Ok(n)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        src = c.source();
+    }
+    s
+}

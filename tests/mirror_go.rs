@@ -1,0 +1,324 @@
+//! `nora mirror --go-sum` against a second `nora serve` as the upstream GOPROXY: the
+//! air-gap cycle (mirror, pack, unpack into a fresh bundle, verify, serve, `go build` with
+//! the upstream stopped), resuming, dry runs, and each bad input a clear error that leaves
+//! the bundle clean.
+
+mod common;
+
+use common::server::{require, Server};
+use common::{fixtures, snapshot, Env};
+use std::path::Path;
+use std::process::Command;
+
+const LIB: &str = "example.com/Upper/Lib";
+const OTHER: &str = "example.com/other";
+
+fn go(env: &Env, dir: &Path, proxy: &str, cache: &str, args: &[&str]) -> std::process::Output {
+    let home = env.path(cache);
+    Command::new("go")
+        .args(args)
+        .current_dir(dir)
+        .env("GOPROXY", proxy)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOSUMDB", "off")
+        .env("GOENV", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOMODCACHE", home.join("modcache"))
+        .env("GOPATH", home.join("path"))
+        .env("GOCACHE", home.join("cache"))
+        .env("HOME", &home)
+        .output()
+        .expect("run go")
+}
+
+fn ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// An upstream bundle with two modules and an app whose go.sum the real go command wrote
+/// against it.
+fn upstream(env: &Env) -> (Server, std::path::PathBuf) {
+    env.init("up");
+    for (m, v) in [(LIB, "v1.0.0"), (LIB, "v1.1.0"), (OTHER, "v0.2.0")] {
+        let dir = env.path(&format!("zips/{}/{v}", m.replace('/', "_")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let zip = fixtures::go_zip(&dir, m, v);
+        env.nora("up", &["add", "go", zip.to_str().unwrap()])
+            .assert()
+            .success();
+    }
+    let s = Server::start(env.dir.path(), &env.path("up"), &[]);
+    let app = env.path("app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(
+        app.join("go.mod"),
+        format!(
+            "module example.com/app\n\ngo 1.19\n\nrequire (\n\t{LIB} v1.1.0\n\t{OTHER} v0.2.0\n)\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("main.go"),
+        format!("package main\n\nimport (\n\t\"fmt\"\n\tlib \"{LIB}\"\n\tother \"{OTHER}\"\n)\n\nfunc main() {{ fmt.Println(lib.F() + other.F()) }}\n"),
+    )
+    .unwrap();
+    ok(&go(
+        env,
+        &app,
+        &format!("{}/go", s.url),
+        "gohome-up",
+        &["build", "-o", "app-bin", "."],
+    ));
+    assert!(app.join("go.sum").is_file());
+    (s, app)
+}
+
+#[test]
+fn mirror_pack_unpack_serve_and_build_offline() {
+    if !require("go") {
+        return;
+    }
+    let env = Env::new();
+    let (up, app) = upstream(&env);
+    let go_sum = app.join("go.sum");
+    let proxy = format!("{}/go", up.url);
+    env.init("a");
+    let out = env
+        .nora(
+            "a",
+            &[
+                "--json",
+                "mirror",
+                "--go-sum",
+                go_sum.to_str().unwrap(),
+                "--go-proxy",
+                &proxy,
+                "--dry-run",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(common::json(&out)["planned"], 2);
+    assert!(!env.path("a/refs/go").exists(), "a dry run fetches nothing");
+
+    let out = env
+        .nora(
+            "a",
+            &[
+                "--json",
+                "mirror",
+                "--go-sum",
+                go_sum.to_str().unwrap(),
+                "--go-proxy",
+                &proxy,
+            ],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = common::json(&out);
+    assert_eq!(
+        (r["added"].as_u64(), r["failed"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    assert!(r["bytes"].as_u64().unwrap() > 0);
+    // a second run finds everything in place
+    let again = common::json(
+        &env.nora(
+            "a",
+            &[
+                "--json",
+                "mirror",
+                "--go-sum",
+                go_sum.to_str().unwrap(),
+                "--go-proxy",
+                &proxy,
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(
+        (again["added"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(2))
+    );
+    drop(up);
+
+    // across the gap: pack, unpack into a fresh bundle, verify, serve, build
+    let pack = env.path("go.tar.zst");
+    env.nora("a", &["pack", "-o", pack.to_str().unwrap()])
+        .assert()
+        .success();
+    env.init("b");
+    env.nora("b", &["unpack", pack.to_str().unwrap()])
+        .assert()
+        .success();
+    env.nora("b", &["verify"]).assert().success();
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    std::fs::remove_file(app.join("app-bin")).unwrap();
+    ok(&go(
+        &env,
+        &app,
+        &format!("{}/go", far.url),
+        "gohome-far",
+        &["build", "-o", "app-bin", "."],
+    ));
+    let run = Command::new(app.join("app-bin")).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "2");
+}
+
+#[test]
+fn bad_sums_missing_modules_and_a_dead_upstream() {
+    if !require("go") {
+        return;
+    }
+    let env = Env::new();
+    let (up, app) = upstream(&env);
+    let proxy = format!("{}/go", up.url);
+    let sum = std::fs::read_to_string(app.join("go.sum")).unwrap();
+
+    // a go.sum whose zip hash the upstream's zip does not match
+    let lib_line = sum
+        .lines()
+        .find(|l| l.starts_with(LIB) && l.contains("v1.1.0 h1:"))
+        .unwrap();
+    let tampered = sum.replace(
+        lib_line,
+        &format!("{LIB} v1.1.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+    );
+    std::fs::write(env.path("tampered.sum"), &tampered).unwrap();
+    env.init("c");
+    let before = snapshot(&env.path("c"));
+    let o = env
+        .nora(
+            "c",
+            &[
+                "mirror",
+                "--go-sum",
+                env.path("tampered.sum").to_str().unwrap(),
+                "--go-proxy",
+                &proxy,
+                "--jobs",
+                "1",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("hash mismatch for {LIB}@v1.1.0")),
+        "{err}"
+    );
+    assert!(
+        err.contains("not attempted after an earlier failure"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(&env.path("c")),
+        before,
+        "nothing of the bad module stays"
+    );
+
+    // a module the upstream does not have, and --keep-going for the rest
+    let missing = format!(
+        "{sum}example.com/missing v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+    );
+    std::fs::write(env.path("missing.sum"), &missing).unwrap();
+    env.init("d");
+    let o = env
+        .nora(
+            "d",
+            &[
+                "--json",
+                "mirror",
+                "--keep-going",
+                "--go-sum",
+                env.path("missing.sum").to_str().unwrap(),
+                "--go-proxy",
+                &proxy,
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let r = common::json(&o);
+    assert_eq!(
+        (r["added"].as_u64(), r["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    let failed = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["outcome"] == "failed")
+        .unwrap();
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("not found upstream"),
+        "{failed}"
+    );
+    env.nora("d", &["verify"]).assert().success();
+
+    // a lockfile that is not a go.sum
+    std::fs::write(env.path("not.sum"), "{\"lockfileVersion\": 3}\n").unwrap();
+    let o = env
+        .nora(
+            "d",
+            &[
+                "mirror",
+                "--go-sum",
+                env.path("not.sum").to_str().unwrap(),
+                "--go-proxy",
+                &proxy,
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not.sum:1"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // the upstream is down
+    drop(up);
+    env.init("e");
+    let before = snapshot(&env.path("e"));
+    let o = env
+        .nora(
+            "e",
+            &[
+                "mirror",
+                "--go-sum",
+                app.join("go.sum").to_str().unwrap(),
+                "--go-proxy",
+                &proxy,
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("failed  {LIB}@v1.1.0"))
+            || String::from_utf8_lossy(&o.stderr).contains("failed  example.com/other"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(snapshot(&env.path("e")), before);
+}
