@@ -322,6 +322,8 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
         'nora;mirror' {
             [CompletionResult]::new('--go-sum', '--go-sum', [CompletionResultType]::ParameterName, 'A go.sum whose modules to mirror (repeatable)')
             [CompletionResult]::new('--go-proxy', '--go-proxy', [CompletionResultType]::ParameterName, 'GOPROXY to fetch modules from')
+            [CompletionResult]::new('--cargo-lock', '--cargo-lock', [CompletionResultType]::ParameterName, 'A Cargo.lock whose registry crates to mirror (repeatable)')
+            [CompletionResult]::new('--cargo-index', '--cargo-index', [CompletionResultType]::ParameterName, 'Sparse index to fetch crates.io''s crates from (crates of other sparse registries come from the registry their lock entry names)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Artifacts fetched at once')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Artifacts fetched at once')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')

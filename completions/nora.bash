@@ -763,7 +763,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__mirror)
-            opts="-j -q -v -h --go-sum --go-proxy --jobs --dry-run --keep-going --bundle --json --quiet --verbose --help"
+            opts="-j -q -v -h --go-sum --go-proxy --cargo-lock --cargo-index --jobs --dry-run --keep-going --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -774,6 +774,14 @@ _nora() {
                     return 0
                     ;;
                 --go-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cargo-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cargo-index)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -293,6 +293,8 @@ set edit:completion:arg-completer[nora] = {|@words|
         &'nora;mirror'= {
             cand --go-sum 'A go.sum whose modules to mirror (repeatable)'
             cand --go-proxy 'GOPROXY to fetch modules from'
+            cand --cargo-lock 'A Cargo.lock whose registry crates to mirror (repeatable)'
+            cand --cargo-index 'Sparse index to fetch crates.io''s crates from (crates of other sparse registries come from the registry their lock entry names)'
             cand -j 'Artifacts fetched at once'
             cand --jobs 'Artifacts fetched at once'
             cand --bundle 'Bundle directory to work on'

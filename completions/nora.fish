@@ -188,6 +188,8 @@ complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcomman
 complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-sum -d 'A go.sum whose modules to mirror (repeatable)' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-proxy -d 'GOPROXY to fetch modules from' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-lock -d 'A Cargo.lock whose registry crates to mirror (repeatable)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-index -d 'Sparse index to fetch crates.io\'s crates from (crates of other sparse registries come from the registry their lock entry names)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -s j -l jobs -d 'Artifacts fetched at once' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l bundle -d 'Bundle directory to work on' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l dry-run -d 'List what would be fetched; fetch nothing'

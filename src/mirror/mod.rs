@@ -3,6 +3,7 @@
 //! Runs concurrently (bounded), skips what the bundle already holds, and reports per
 //! artifact.
 
+pub mod cargo;
 pub mod go;
 
 use serde::Serialize;

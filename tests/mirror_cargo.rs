@@ -1,0 +1,187 @@
+//! `nora mirror --cargo-lock` against a second `nora serve` standing in for crates.io: the
+//! air-gap cycle (mirror, pack, unpack into a fresh bundle, verify, serve,
+//! `cargo build --locked` with the upstream stopped) and a tampered checksum refused.
+
+mod common;
+
+use common::server::Server;
+use common::{snapshot, Env};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A packaged crate (`name-version/Cargo.toml`, `src/lib.rs`).
+fn krate(dir: &Path, name: &str, version: &str, deps: &str, lib: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{name}-{version}.crate"));
+    let toml = format!(
+        "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n{deps}"
+    );
+    let f = std::fs::File::create(&path).unwrap();
+    let mut t = tar::Builder::new(flate2::write::GzEncoder::new(
+        f,
+        flate2::Compression::default(),
+    ));
+    for (p, data) in [
+        ("Cargo.toml", toml.as_bytes()),
+        ("src/lib.rs", lib.as_bytes()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        t.append_data(&mut h, format!("{name}-{version}/{p}"), data)
+            .unwrap();
+    }
+    t.into_inner().unwrap().finish().unwrap();
+    path
+}
+
+fn cargo_home(env: &Env, name: &str, index: &str) -> PathBuf {
+    let home = env.path(name);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!("[source.crates-io]\nreplace-with = \"nora\"\n[source.nora]\nregistry = \"{index}\"\n[net]\nretry = 0\n"),
+    )
+    .unwrap();
+    home
+}
+
+fn cargo(env: &Env, home: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_HOME", home)
+        .env("CARGO_TARGET_DIR", env.path("target"))
+        .env("CARGO_TERM_COLOR", "never")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("run cargo")
+}
+
+fn ok(o: &std::process::Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
+    let env = Env::new();
+    env.init("up");
+    let dir = env.path("crates");
+    let b = krate(&dir, "nora-b", "0.1.0", "", "pub fn b() -> u32 { 1 }\n");
+    let a = krate(
+        &dir,
+        "nora-a",
+        "0.1.0",
+        "\n[dependencies.nora-b]\nversion = \"0.1\"\n",
+        "pub fn a() -> u32 { nora_b::b() + 1 }\n",
+    );
+    env.nora(
+        "up",
+        &["add", "cargo", b.to_str().unwrap(), a.to_str().unwrap()],
+    )
+    .assert()
+    .success();
+    let up = Server::start(env.dir.path(), &env.path("up"), &[]);
+    let up_index = format!("sparse+{}/cargo/index/", up.url);
+
+    let app = env.path("app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    std::fs::write(app.join("Cargo.toml"), "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nnora-a = \"0.1\"\n").unwrap();
+    std::fs::write(
+        app.join("src/main.rs"),
+        "fn main() { println!(\"{}\", nora_a::a()); }\n",
+    )
+    .unwrap();
+    ok(&cargo(
+        &env,
+        &cargo_home(&env, "home-up", &up_index),
+        &app,
+        &["generate-lockfile"],
+    ));
+    let lock = app.join("Cargo.lock");
+    assert!(std::fs::read_to_string(&lock).unwrap().contains("checksum"));
+
+    env.init("a");
+    let out = env
+        .nora(
+            "a",
+            &[
+                "--json",
+                "mirror",
+                "--cargo-lock",
+                lock.to_str().unwrap(),
+                "--cargo-index",
+                &up_index,
+            ],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = common::json(&out);
+    assert_eq!(
+        (r["added"].as_u64(), r["failed"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+
+    // a tampered checksum: refused, nothing stored
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let sum = text
+        .split("checksum = \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(env.path("bad.lock"), text.replace(&sum, &"0".repeat(64))).unwrap();
+    env.init("c");
+    let before = snapshot(&env.path("c"));
+    let o = env
+        .nora(
+            "c",
+            &[
+                "mirror",
+                "--cargo-lock",
+                env.path("bad.lock").to_str().unwrap(),
+                "--cargo-index",
+                &up_index,
+                "--jobs",
+                "1",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("hash mismatch for nora-"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(snapshot(&env.path("c")), before);
+    drop(up);
+
+    let pack = env.path("crates.tar.zst");
+    env.nora("a", &["pack", "-o", pack.to_str().unwrap()])
+        .assert()
+        .success();
+    env.init("b");
+    env.nora("b", &["unpack", pack.to_str().unwrap()])
+        .assert()
+        .success();
+    env.nora("b", &["verify"]).assert().success();
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let home = cargo_home(
+        &env,
+        "home-far",
+        &format!("sparse+{}/cargo/index/", far.url),
+    );
+    ok(&cargo(&env, &home, &app, &["build", "--locked"]));
+    let run = Command::new(env.path("target/debug/app")).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "2");
+}
