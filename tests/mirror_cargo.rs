@@ -166,15 +166,7 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     assert_eq!(snapshot(&env.path("c")), before);
     drop(up);
 
-    let pack = env.path("crates.tar.zst");
-    env.nora("a", &["pack", "-o", pack.to_str().unwrap()])
-        .assert()
-        .success();
-    env.init("b");
-    env.nora("b", &["unpack", pack.to_str().unwrap()])
-        .assert()
-        .success();
-    env.nora("b", &["verify"]).assert().success();
+    env.carry("a", "b");
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
     let home = cargo_home(
         &env,

@@ -156,15 +156,7 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     drop(up);
 
     // across the gap: pack, unpack into a fresh bundle, verify, serve, build
-    let pack = env.path("go.tar.zst");
-    env.nora("a", &["pack", "-o", pack.to_str().unwrap()])
-        .assert()
-        .success();
-    env.init("b");
-    env.nora("b", &["unpack", pack.to_str().unwrap()])
-        .assert()
-        .success();
-    env.nora("b", &["verify"]).assert().success();
+    env.carry("a", "b");
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
     std::fs::remove_file(app.join("app-bin")).unwrap();
     ok(&go(

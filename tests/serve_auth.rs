@@ -19,20 +19,9 @@ fn setup() -> Setup {
     env.init("b");
     let hash = bcrypt::hash("alice-pw", 4).unwrap();
     std::fs::write(env.path("users.htpasswd"), format!("alice:{hash}\n")).unwrap();
-    let make = |name: &str, role: &str| {
-        let o = env
-            .nora(
-                "b",
-                &["token", "create", "--name", name, "--role", role, "--json"],
-            )
-            .output()
-            .unwrap();
-        assert!(o.status.success());
-        common::json(&o)["token"].as_str().unwrap().to_string()
-    };
-    let read = make("reader", "read");
-    let write = make("ci", "write");
-    let admin = make("ops", "admin");
+    let read = env.token("b", "reader", "read");
+    let write = env.token("b", "ci", "write");
+    let admin = env.token("b", "ops", "admin");
     Setup {
         env,
         read,

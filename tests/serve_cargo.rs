@@ -156,17 +156,10 @@ fn publish_build_and_yank_with_cargo() {
 fn auth_required_registry_with_tokens() {
     let env = Env::new();
     env.init("b");
-    let token = |role: &str| {
-        let o = env
-            .nora(
-                "b",
-                &["token", "create", "--name", role, "--role", role, "--json"],
-            )
-            .output()
-            .unwrap();
-        common::json(&o)["token"].as_str().unwrap().to_string()
-    };
-    let (read, write) = (token("read"), token("write"));
+    let (read, write) = (
+        env.token("b", "read", "read"),
+        env.token("b", "write", "write"),
+    );
     let s = Server::start(env.dir.path(), &env.path("b"), &["--auth"]);
     let cfg = curl(
         "GET",

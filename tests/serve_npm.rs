@@ -164,17 +164,10 @@ fn tokens_decide_who_publishes() {
     }
     let env = Env::new();
     env.init("b");
-    let token = |role: &str| {
-        let o = env
-            .nora(
-                "b",
-                &["token", "create", "--name", role, "--role", role, "--json"],
-            )
-            .output()
-            .unwrap();
-        common::json(&o)["token"].as_str().unwrap().to_string()
-    };
-    let (read, write) = (token("read"), token("write"));
+    let (read, write) = (
+        env.token("b", "read", "read"),
+        env.token("b", "write", "write"),
+    );
     let s = Server::start(env.dir.path(), &env.path("b"), &["--auth"]);
     let pkg = package(&env, "guarded", "1.0.0");
     let o = Npm::new(&env, &s, &read, "r").run(&pkg, &["publish"]);

@@ -249,17 +249,10 @@ fn tokens_decide_who_uploads() {
     }
     let env = Env::new();
     env.init("b");
-    let token = |role: &str| {
-        let o = env
-            .nora(
-                "b",
-                &["token", "create", "--name", role, "--role", role, "--json"],
-            )
-            .output()
-            .unwrap();
-        common::json(&o)["token"].as_str().unwrap().to_string()
-    };
-    let (read, write) = (token("read"), token("write"));
+    let (read, write) = (
+        env.token("b", "read", "read"),
+        env.token("b", "write", "write"),
+    );
     let s = Server::start(env.dir.path(), &env.path("b"), &["--auth"]);
     let files = dist_files(&built(&env, "2.0.0"));
     let o = twine(&s, "__token__", &read, &files, &[]);

@@ -37,6 +37,31 @@ impl Env {
     pub fn init(&self, bundle: &str) {
         self.nora(bundle, &["init"]).assert().success();
     }
+    /// Creates an API token named `name` with `role` in a bundle and returns it.
+    pub fn token(&self, bundle: &str, name: &str, role: &str) -> String {
+        let o = self
+            .nora(
+                bundle,
+                &["token", "create", "--name", name, "--role", role, "--json"],
+            )
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        json(&o)["token"].as_str().unwrap().to_string()
+    }
+    /// Carries one bundle's content to another across the gap: pack, unpack into a fresh
+    /// bundle, verify.
+    pub fn carry(&self, from: &str, to: &str) {
+        let pack = self.path(&format!("{from}-to-{to}.tar.zst"));
+        self.nora(from, &["pack", "-o", pack.to_str().unwrap()])
+            .assert()
+            .success();
+        self.init(to);
+        self.nora(to, &["unpack", pack.to_str().unwrap()])
+            .assert()
+            .success();
+        self.nora(to, &["verify"]).assert().success();
+    }
     /// Writes the samples under `<dir>/samples`.
     pub fn samples(&self) -> fixtures::Samples {
         fixtures::make_samples(&self.path("samples"))
