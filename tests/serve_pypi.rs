@@ -200,6 +200,23 @@ fn twine_upload_then_pip_install_with_hashes_and_pip_download() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1.0.0");
 
+    // a plain install (no hashes) takes the PEP 658 metadata path of Debian's pip 23.0
+    let plain = venv(&env, "venv-plain", false);
+    ok(&pip(
+        &plain,
+        &[
+            "install",
+            "--index-url",
+            &format!("{}/simple/", s.url),
+            "nora-demo-py==1.0.0",
+        ],
+    ));
+    let out = Command::new(plain.join("bin/python"))
+        .args(["-c", "import nora_demo_py; print(nora_demo_py.VERSION)"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1.0.0");
+
     // pip download of the sdist (its metadata built with the system's setuptools)
     let sv = venv(&env, "venv-sys", true);
     let dl = env.path("downloads");

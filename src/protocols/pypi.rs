@@ -168,11 +168,10 @@ async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Resp
                     "hashes": {"sha256": f.digest.hex()},
                     "yanked": yanked, "size": f.size, "upload-time": added,
                 });
-                // absent rather than `false` when there is none: older pips choke on `false`
+                // PEP 714: only `core-metadata` in JSON. pip 22.3 to 23.0 (Debian bookworm's)
+                // crash on a `dist-info-metadata` object, and on `false`, so neither is sent.
                 if let Some(d) = &f.metadata {
-                    let meta = serde_json::json!({"sha256": d.hex()});
-                    v["core-metadata"] = meta.clone();
-                    v["dist-info-metadata"] = meta;
+                    v["core-metadata"] = serde_json::json!({"sha256": d.hex()});
                 }
                 if let Some(rp) = &f.requires_python {
                     v["requires-python"] = serde_json::json!(rp);
