@@ -2,7 +2,7 @@
 //! the web API's publish, yank and unyank. Errors are `{"errors":[{"detail":…}]}`, which
 //! cargo prints.
 
-use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::http::{self, blocking, BodyError, Request, Response};
 use super::Context;
 use crate::registry::cargo::{self as store, CargoError};
 use std::sync::Arc;
@@ -108,23 +108,12 @@ async fn download(ctx: Arc<Context>, req: &Request, name: String, version: Strin
     let fr = http::FileRequest::of(req);
     let answer = blocking(move || -> Result<Response, CargoError> {
         let c = store::version(&ctx.bundle, &name, &version)?;
-        let path = ctx.bundle.blob_path(&c.crate_file);
-        let etag = format!("\"{}\"", c.crate_file);
-        http::serve_file(
+        Ok(http::serve_blob(
             &fr,
-            &path,
-            FileMeta {
-                content_type: "application/gzip",
-                etag: &etag,
-            },
-        )
-        .map_err(|e| {
-            CargoError::Store(crate::Error::Io {
-                action: "serve blob",
-                path,
-                source: e,
-            })
-        })
+            &ctx.bundle,
+            &c.crate_file,
+            "application/gzip",
+        )?)
     })
     .await;
     answer.unwrap_or_else(cargo_error)

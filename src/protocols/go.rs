@@ -4,18 +4,11 @@
 //! malformed path is 400. Errors are plain text, as the go
 //! command prints them.
 
-use super::http::{self, blocking, FileMeta, Request, Response};
+use super::http::{self, blocking, text_error as text, Request, Response};
 use super::Context;
 use crate::registry::go as store;
 use std::sync::Arc;
 use warp::http::{Method, StatusCode};
-
-fn text(status: StatusCode, msg: impl std::fmt::Display) -> Response {
-    if status.is_server_error() {
-        tracing::error!("{msg}");
-    }
-    http::with_body(status, "text/plain; charset=utf-8", format!("{msg}\n"))
-}
 
 /// Undoes the GOPROXY case escaping: `!x` is `X`; a bare upper-case letter is invalid.
 pub fn unescape(s: &str) -> Result<String, String> {
@@ -128,7 +121,7 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
                         StatusCode::NOT_FOUND,
                         format!("module {m} is not in this bundle"),
                     ),
-                    Some(g) => blob(&ctx, &fr, &g.info, "application/json")?,
+                    Some(g) => http::serve_blob(&fr, &ctx.bundle, &g.info, "application/json")?,
                 },
             },
             Route::File(m, version, ext) => match store::version(&ctx.bundle, &m, &version) {
@@ -146,38 +139,20 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
                     format!("{m}@{version} is not in this bundle"),
                 ),
                 Ok(Some(g)) => match ext {
-                    "info" => blob(&ctx, &fr, &g.info, "application/json")?,
-                    "mod" => blob(&ctx, &fr, &g.mod_file, "text/plain; charset=utf-8")?,
-                    _ => blob(&ctx, &fr, &g.zip, "application/zip")?,
+                    "info" => http::serve_blob(&fr, &ctx.bundle, &g.info, "application/json")?,
+                    "mod" => http::serve_blob(
+                        &fr,
+                        &ctx.bundle,
+                        &g.mod_file,
+                        "text/plain; charset=utf-8",
+                    )?,
+                    _ => http::serve_blob(&fr, &ctx.bundle, &g.zip, "application/zip")?,
                 },
             },
         })
     })
     .await;
     answer.unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e))
-}
-
-fn blob(
-    ctx: &Context,
-    fr: &http::FileRequest,
-    d: &crate::Digest,
-    content_type: &str,
-) -> crate::Result<Response> {
-    let path = ctx.bundle.blob_path(d);
-    let etag = format!("\"{d}\"");
-    http::serve_file(
-        fr,
-        &path,
-        FileMeta {
-            content_type,
-            etag: &etag,
-        },
-    )
-    .map_err(|e| crate::Error::Io {
-        action: "serve blob",
-        path,
-        source: e,
-    })
 }
 
 #[cfg(test)]

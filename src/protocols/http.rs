@@ -131,6 +131,23 @@ pub fn with_body(status: StatusCode, content_type: &str, body: impl Into<Bytes>)
     r
 }
 
+/// A plain-text error, the form the go command, pip and Maven print; server errors are
+/// logged.
+pub fn text_error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
+    if status.is_server_error() {
+        tracing::error!("{msg}");
+    }
+    with_body(status, "text/plain; charset=utf-8", format!("{msg}\n"))
+}
+
+/// A `{"error": …}` JSON error, the form npm prints; server errors are logged.
+pub fn json_error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
+    if status.is_server_error() {
+        tracing::error!("{msg}");
+    }
+    json(status, &serde_json::json!({"error": msg.to_string()}))
+}
+
 /// A JSON response.
 pub fn json(status: StatusCode, v: &serde_json::Value) -> Response {
     with_body(
@@ -236,6 +253,30 @@ impl FileRequest {
             if_none_match: req.header("if-none-match").map(str::to_string),
         }
     }
+}
+
+/// Answers with a blob of the bundle, its digest as the ETag (see [`serve_file`]).
+pub fn serve_blob(
+    fr: &FileRequest,
+    bundle: &crate::Bundle,
+    digest: &crate::Digest,
+    content_type: &str,
+) -> crate::Result<Response> {
+    let path = bundle.blob_path(digest);
+    let etag = format!("\"{digest}\"");
+    serve_file(
+        fr,
+        &path,
+        FileMeta {
+            content_type,
+            etag: &etag,
+        },
+    )
+    .map_err(|source| crate::Error::Io {
+        action: "serve blob",
+        path,
+        source,
+    })
 }
 
 /// Bodies up to this size are read at once with the lookup; larger ones stream.

@@ -3,18 +3,11 @@
 //! `maven-metadata.xml` generated from the bundle (uploaded copies are accepted and
 //! replaced by the generated ones). Errors are plain text, as Maven prints them.
 
-use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::http::{self, blocking, text_error as text, BodyError, Request, Response};
 use super::Context;
 use crate::registry::maven::{self as store, MavenError, CHECKSUMS, METADATA};
 use std::sync::Arc;
 use warp::http::{Method, StatusCode};
-
-fn text(status: StatusCode, msg: impl std::fmt::Display) -> Response {
-    if status.is_server_error() {
-        tracing::error!("{msg}");
-    }
-    http::with_body(status, "text/plain; charset=utf-8", format!("{msg}\n"))
-}
 
 fn maven_error(e: MavenError) -> Response {
     let status = match &e {
@@ -84,8 +77,6 @@ async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Response {
             return Ok(small(head, "application/xml", xml));
         }
         let f = store::file(&ctx.bundle, &path)?.ok_or_else(not_found)?;
-        let blob = ctx.bundle.blob_path(&f.digest);
-        let etag = format!("\"{}\"", f.digest);
         let ct = mime_guess::from_path(&path)
             .first_raw()
             .unwrap_or("application/octet-stream");
@@ -94,21 +85,7 @@ async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Response {
         } else {
             ct
         };
-        let mut r = http::serve_file(
-            &fr,
-            &blob,
-            FileMeta {
-                content_type: ct,
-                etag: &etag,
-            },
-        )
-        .map_err(|e| {
-            MavenError::Store(crate::Error::Io {
-                action: "serve blob",
-                path: blob,
-                source: e,
-            })
-        })?;
+        let mut r = http::serve_blob(&fr, &ctx.bundle, &f.digest, ct)?;
         http::set(&mut r, "X-Checksum-Sha1", &f.sha1);
         Ok(r)
     })

@@ -2,18 +2,11 @@
 //! `Accept: application/vnd.npm.install-v1+json`), tarballs, `npm publish`, dist-tags,
 //! and `npm unpublish`. Errors are `{"error": …}`, which npm prints.
 
-use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::http::{self, blocking, json_error as error, BodyError, Request, Response};
 use super::Context;
 use crate::registry::npm::{self as store, NpmError};
 use std::sync::Arc;
 use warp::http::{Method, StatusCode};
-
-fn error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
-    if status.is_server_error() {
-        tracing::error!("{msg}");
-    }
-    http::json(status, &serde_json::json!({"error": msg.to_string()}))
-}
 
 fn npm_error(e: NpmError) -> Response {
     let status = match &e {
@@ -161,23 +154,12 @@ async fn tarball(ctx: Arc<Context>, req: &Request, name: String, file: String) -
     let answer = blocking(move || -> Result<Response, NpmError> {
         let v = store::tarball(&ctx.bundle, &name, &file)?
             .ok_or_else(|| NpmError::NotFound(format!("{name} has no tarball {file}")))?;
-        let path = ctx.bundle.blob_path(&v.tarball);
-        let etag = format!("\"{}\"", v.tarball);
-        http::serve_file(
+        Ok(http::serve_blob(
             &fr,
-            &path,
-            FileMeta {
-                content_type: "application/octet-stream",
-                etag: &etag,
-            },
-        )
-        .map_err(|e| {
-            NpmError::Store(crate::Error::Io {
-                action: "serve blob",
-                path,
-                source: e,
-            })
-        })
+            &ctx.bundle,
+            &v.tarball,
+            "application/octet-stream",
+        )?)
     })
     .await;
     answer.unwrap_or_else(npm_error)

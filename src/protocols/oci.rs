@@ -2,7 +2,7 @@
 //! mounts, tags and catalog with pagination, deletes and referrers. Errors use the spec's
 //! JSON form and status codes.
 
-use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::http::{self, blocking, BodyError, Request, Response};
 use super::Context;
 use crate::digest::Digest;
 use crate::registry::oci::{self as store, OciError, Reference};
@@ -312,17 +312,7 @@ async fn get_manifest(
         let Some(found) = store::resolve(&c.bundle, &name, &reference)? else {
             return Ok(None);
         };
-        let etag = format!("\"{}\"", found.digest);
-        let path = c.bundle.blob_path(&found.digest);
-        let mut resp = http::serve_file(
-            &fr,
-            &path,
-            FileMeta {
-                content_type: &found.media_type,
-                etag: &etag,
-            },
-        )
-        .map_err(internal)?;
+        let mut resp = http::serve_blob(&fr, &c.bundle, &found.digest, &found.media_type)?;
         http::set(
             &mut resp,
             "Docker-Content-Digest",
@@ -380,27 +370,16 @@ async fn delete_manifest(ctx: Arc<Context>, name: String, r: String) -> Result<R
 
 async fn get_blob(ctx: Arc<Context>, req: &Request, _name: String, d: String) -> Result<Response> {
     let digest = parse_digest(&d)?;
-    let path = ctx.bundle.blob_path(&digest);
     let fr = http::FileRequest::of(req);
     let dg = digest.clone();
-    let answer = blocking(move || {
-        let etag = format!("\"{dg}\"");
-        http::serve_file(
-            &fr,
-            &path,
-            FileMeta {
-                content_type: "application/octet-stream",
-                etag: &etag,
-            },
-        )
-    })
-    .await;
+    let answer =
+        blocking(move || http::serve_blob(&fr, &ctx.bundle, &dg, "application/octet-stream")).await;
     match answer {
         Ok(mut resp) => {
             http::set(&mut resp, "Docker-Content-Digest", &digest.to_string());
             Ok(resp)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(crate::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             Err(OciError::BlobUnknown(digest.to_string()).into())
         }
         Err(e) => Err(internal(e)),

@@ -3,7 +3,7 @@
 //! yanked files (PEP 592), core metadata files (PEP 658/714), and uploads with the legacy
 //! form twine posts to the index root.
 
-use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::http::{self, blocking, text_error as text, BodyError, Request, Response};
 use super::Context;
 use crate::ecosystems::pypi::normalize;
 use crate::registry::pypi::{self as store, PypiError};
@@ -14,13 +14,6 @@ use warp::http::{header, Method, StatusCode};
 
 const JSON: &str = "application/vnd.pypi.simple.v1+json";
 const HTML: &str = "text/html; charset=utf-8";
-
-fn text(status: StatusCode, msg: impl std::fmt::Display) -> Response {
-    if status.is_server_error() {
-        tracing::error!("{msg}");
-    }
-    http::with_body(status, "text/plain; charset=utf-8", format!("{msg}\n"))
-}
 
 fn pypi_error(e: PypiError) -> Response {
     let status = match &e {
@@ -233,29 +226,12 @@ async fn download(ctx: Arc<Context>, req: &Request, project: String, file: Strin
         } else {
             f.digest.clone()
         };
-        let path = ctx.bundle.blob_path(&digest);
-        let etag = format!("\"{digest}\"");
         let ct = if metadata {
             "text/plain; charset=utf-8"
         } else {
             "application/octet-stream"
         };
-        http::serve_file(
-            &fr,
-            &path,
-            FileMeta {
-                content_type: ct,
-                etag: &etag,
-            },
-        )
-        .map(Some)
-        .map_err(|e| {
-            PypiError::Store(crate::Error::Io {
-                action: "serve blob",
-                path,
-                source: e,
-            })
-        })
+        Ok(Some(http::serve_blob(&fr, &ctx.bundle, &digest, ct)?))
     })
     .await;
     match answer {

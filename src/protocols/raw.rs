@@ -1,18 +1,11 @@
 //! Raw files at `/raw/`: PUT, GET and HEAD (with ranges), DELETE, and directory listings in
 //! HTML or JSON. Errors are JSON `{"error": …}` with the usual HTTP status.
 
-use super::http::{self, blocking, BodyError, FileMeta, Request, Response};
+use super::http::{self, blocking, json_error as error, BodyError, Request, Response};
 use super::Context;
 use crate::registry::raw as store;
 use std::sync::Arc;
 use warp::http::{header, Method, StatusCode};
-
-fn error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
-    if status.is_server_error() {
-        tracing::error!("{msg}");
-    }
-    http::json(status, &serde_json::json!({"error": msg.to_string()}))
-}
 
 /// Answers one request below `/raw/`.
 pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
@@ -85,21 +78,7 @@ async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Result<Response,
         let Some(f) = store::get(&c.bundle, &p)? else {
             return Ok(None);
         };
-        let etag = format!("\"{}\"", f.digest);
-        let blob = c.bundle.blob_path(&f.digest);
-        let mut r = http::serve_file(
-            &fr,
-            &blob,
-            FileMeta {
-                content_type: &f.content_type,
-                etag: &etag,
-            },
-        )
-        .map_err(|e| crate::Error::Io {
-            action: "serve blob",
-            path: blob,
-            source: e,
-        })?;
+        let mut r = http::serve_blob(&fr, &c.bundle, &f.digest, &f.content_type)?;
         http::set(&mut r, "X-Checksum-Sha256", f.digest.hex());
         Ok(Some(r))
     })
