@@ -136,7 +136,7 @@ impl Client {
                 Err(e) => {
                     last = Some(FetchError::Transport {
                         url: url.to_string(),
-                        reason: error_chain(&e),
+                        reason: error_chain(&e.without_url()),
                     });
                     None
                 }
@@ -156,7 +156,7 @@ impl Client {
         let mut out = Vec::new();
         while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
             url: url.to_string(),
-            reason: error_chain(&e),
+            reason: error_chain(&e.without_url()),
         })? {
             if out.len() as u64 + chunk.len() as u64 > limit {
                 return Err(FetchError::TooLarge {
@@ -180,7 +180,7 @@ impl Client {
         let mut n = 0u64;
         while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
             url: url.to_string(),
-            reason: error_chain(&e),
+            reason: error_chain(&e.without_url()),
         })? {
             tokio::task::block_in_place(|| file.write_all(&chunk)).map_err(io)?;
             n += chunk.len() as u64;
