@@ -19,6 +19,7 @@ fn pypi_error(e: PypiError) -> Response {
     let status = match &e {
         PypiError::Invalid(_) => StatusCode::BAD_REQUEST,
         PypiError::Exists(_) => StatusCode::CONFLICT,
+        PypiError::NotFound(_) => StatusCode::NOT_FOUND,
         PypiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     text(status, e)

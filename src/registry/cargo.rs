@@ -9,22 +9,8 @@ use crate::error::{Error, IoContext};
 use std::io::Read;
 use std::path::Path;
 
-/// Why a Cargo operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CargoError {
-    /// The request is malformed or the crate is invalid.
-    #[error("{0}")]
-    Invalid(String),
-    /// The version is already published (versions are immutable).
-    #[error("{0}")]
-    Exists(String),
-    /// No such crate version.
-    #[error("{0}")]
-    NotFound(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] Error),
-}
+/// Why a cargo operation failed.
+pub type CargoError = super::PackageError;
 
 type Result<T> = std::result::Result<T, CargoError>;
 

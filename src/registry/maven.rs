@@ -13,22 +13,8 @@ use sha1::Sha1;
 use sha2::{Digest as _, Sha256, Sha512};
 use std::io::Write;
 
-/// Why a Maven operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum MavenError {
-    /// The path or content is invalid.
-    #[error("{0}")]
-    Invalid(String),
-    /// A release file exists with other content.
-    #[error("{0}")]
-    Exists(String),
-    /// Nothing at that path.
-    #[error("{0}")]
-    NotFound(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] Error),
-}
+/// Why a maven operation failed.
+pub type MavenError = super::PackageError;
 
 type Result<T> = std::result::Result<T, MavenError>;
 

@@ -10,3 +10,21 @@ pub mod oci;
 pub mod pypi;
 pub mod raw;
 pub mod uploads;
+
+/// Why a package registry operation (npm, PyPI, Cargo, Maven) failed; each protocol turns
+/// it into its own status and error body.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// The request, name or package is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The version or file exists, and releases are immutable.
+    #[error("{0}")]
+    Exists(String),
+    /// No such package, version, tag or file.
+    #[error("{0}")]
+    NotFound(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+}

@@ -11,22 +11,8 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Why an npm operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum NpmError {
-    /// The request or package is invalid.
-    #[error("{0}")]
-    Invalid(String),
-    /// The version exists (versions are immutable).
-    #[error("{0}")]
-    Exists(String),
-    /// No such package, version or tag.
-    #[error("{0}")]
-    NotFound(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] Error),
-}
+/// Why a npm operation failed.
+pub type NpmError = super::PackageError;
 
 type Result<T> = std::result::Result<T, NpmError>;
 

@@ -8,19 +8,8 @@ use crate::ecosystems::pypi::{normalize, validate_project_name};
 use crate::error::{Error, IoContext};
 use std::path::Path;
 
-/// Why a PyPI operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PypiError {
-    /// The upload or name is invalid.
-    #[error("{0}")]
-    Invalid(String),
-    /// The file exists (files are immutable).
-    #[error("{0}")]
-    Exists(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] Error),
-}
+/// Why a pypi operation failed.
+pub type PypiError = super::PackageError;
 
 type Result<T> = std::result::Result<T, PypiError>;
 
