@@ -48,15 +48,7 @@ fn cargo_home(env: &Env, name: &str, index: &str) -> PathBuf {
 }
 
 fn cargo(env: &Env, home: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_HOME", home)
-        .env("CARGO_TARGET_DIR", env.path("target"))
-        .env("CARGO_TERM_COLOR", "never")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("run cargo")
+    common::clients::cargo(home, &env.path("target"), dir, args)
 }
 
 fn ok(o: &std::process::Output) {

@@ -14,21 +14,7 @@ const LIB: &str = "example.com/Upper/Lib";
 const OTHER: &str = "example.com/other";
 
 fn go(env: &Env, dir: &Path, proxy: &str, cache: &str, args: &[&str]) -> std::process::Output {
-    let home = env.path(cache);
-    Command::new("go")
-        .args(args)
-        .current_dir(dir)
-        .env("GOPROXY", proxy)
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOSUMDB", "off")
-        .env("GOENV", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOMODCACHE", home.join("modcache"))
-        .env("GOPATH", home.join("path"))
-        .env("GOCACHE", home.join("cache"))
-        .env("HOME", &home)
-        .output()
-        .expect("run go")
+    common::clients::go(&env.path(cache), dir, proxy, args)
 }
 
 fn ok(o: &std::process::Output) -> String {

@@ -26,17 +26,7 @@ fn cargo_home(env: &Env, host: &str, token: &str) -> std::path::PathBuf {
 }
 
 fn cargo(env: &Env, home: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_HOME", home)
-        .env("CARGO_TARGET_DIR", env.path("target"))
-        .env("CARGO_TERM_COLOR", "never")
-        .env("CARGO_HTTP_TIMEOUT", "30")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_REGISTRIES_NORA_TOKEN")
-        .output()
-        .expect("run cargo")
+    common::clients::cargo(home, &env.path("target"), dir, args)
 }
 
 fn lib_crate(env: &Env, version: &str) -> std::path::PathBuf {

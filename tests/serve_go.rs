@@ -23,23 +23,7 @@ fn bundle_with_module(env: &Env) {
 }
 
 fn go(env: &Env, dir: &std::path::Path, proxy: &str, args: &[&str]) -> std::process::Output {
-    let home = env.path("gohome");
-    Command::new("go")
-        .args(args)
-        .current_dir(dir)
-        .env("GOPROXY", proxy)
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOSUMDB", "off")
-        .env("GONOSUMDB", "")
-        .env("GOPRIVATE", "")
-        .env("GOENV", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOMODCACHE", home.join("modcache"))
-        .env("GOPATH", home.join("path"))
-        .env("GOCACHE", home.join("cache"))
-        .env("HOME", &home)
-        .output()
-        .expect("run go")
+    common::clients::go(&env.path("gohome"), dir, proxy, args)
 }
 
 #[test]

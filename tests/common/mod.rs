@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod clients;
 pub mod fixtures;
 pub mod server;
 
