@@ -20,14 +20,7 @@ pub struct Pinned {
     pub source: String,
 }
 
-/// What a lockfile holds that cannot be mirrored (git and other non-registry sources).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unmirrorable {
-    /// `name version`.
-    pub name: String,
-    /// Why.
-    pub reason: String,
-}
+pub use super::Unmirrorable;
 
 #[derive(Deserialize)]
 struct Lock {

@@ -3,3 +3,16 @@
 
 pub mod cargo_lock;
 pub mod go_sum;
+pub mod npm_lock;
+pub mod python;
+pub mod yarn_lock;
+
+/// What a lockfile holds that cannot be mirrored (git, local and other non-registry
+/// sources).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmirrorable {
+    /// `name version` or `name@spec`.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
