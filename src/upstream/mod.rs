@@ -3,6 +3,8 @@
 //! files or read with a size limit, and credentials taken from the environment and never
 //! shown.
 
+pub mod simple;
+
 use std::time::Duration;
 
 /// Why a fetch failed.
@@ -103,10 +105,13 @@ impl Client {
     }
 
     /// GETs `url`, retrying what is worth retrying; hands the successful response over.
-    async fn send(&self, url: &str) -> Result<reqwest::Response, FetchError> {
+    async fn send(&self, url: &str, accept: Option<&str>) -> Result<reqwest::Response, FetchError> {
         let mut last = None;
         for attempt in 0..self.attempts {
             let mut req = self.http.get(url);
+            if let Some(a) = accept {
+                req = req.header(reqwest::header::ACCEPT, a);
+            }
             if let Some(t) = &self.auth {
                 req = req.bearer_auth(t);
             }
@@ -152,7 +157,24 @@ impl Client {
 
     /// The whole body of `url`, refusing more than `limit` bytes.
     pub async fn bytes(&self, url: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
-        let mut r = self.send(url).await?;
+        self.bytes_as(url, None, limit).await.map(|(b, _)| b)
+    }
+
+    /// The whole body of `url` asked for with an `Accept` header, and its `Content-Type`;
+    /// refuses more than `limit` bytes.
+    pub async fn bytes_as(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+        limit: u64,
+    ) -> Result<(Vec<u8>, String), FetchError> {
+        let mut r = self.send(url, accept).await?;
+        let content_type = r
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let mut out = Vec::new();
         while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
             url: url.to_string(),
@@ -166,27 +188,40 @@ impl Client {
             }
             out.extend_from_slice(&chunk);
         }
-        Ok(out)
+        Ok((out, content_type))
     }
 
     /// Streams `url` into `file` (from its start), returning the bytes written.
     pub async fn to_file(&self, url: &str, file: &mut std::fs::File) -> Result<u64, FetchError> {
+        self.to_file_sha256(url, file).await.map(|(n, _)| n)
+    }
+
+    /// Streams `url` into `file` (from its start), returning the bytes written and their
+    /// hex SHA-256.
+    pub async fn to_file_sha256(
+        &self,
+        url: &str,
+        file: &mut std::fs::File,
+    ) -> Result<(u64, String), FetchError> {
+        use sha2::Digest as _;
         use std::io::Write;
+        let mut hasher = sha2::Sha256::new();
         let io = |source| FetchError::Io {
             url: url.to_string(),
             source,
         };
-        let mut r = self.send(url).await?;
+        let mut r = self.send(url, None).await?;
         let mut n = 0u64;
         while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
             url: url.to_string(),
             reason: error_chain(&e.without_url()),
         })? {
             tokio::task::block_in_place(|| file.write_all(&chunk)).map_err(io)?;
+            hasher.update(&chunk);
             n += chunk.len() as u64;
         }
         tokio::task::block_in_place(|| file.flush()).map_err(io)?;
-        Ok(n)
+        Ok((n, hex::encode(hasher.finalize())))
     }
 }
 
