@@ -3,50 +3,67 @@
 use crate::common::Global;
 use crate::diagnostics::Outcome;
 use anyhow::Context;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use nora::mirror::config::Plan;
 use nora::mirror::{self, Outcome as Status};
+use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Fill the bundle with what lockfiles pin, fetched from upstream registries.
 ///
-/// Every artifact is checked against the hash its lockfile pins before its ref is written;
+/// Inputs come from flags, from a mirror.toml (--config; ./mirror.toml when no input is
+/// given), or both: flags add lockfiles and override upstream URLs. Every artifact is
+/// checked against the hash its lockfile or upstream publishes before its ref is written;
 /// what the bundle already holds is skipped, so an interrupted run resumes and a newer
 /// lockfile fetches only what is new. Exits 1 when anything failed (with --keep-going the
 /// rest is still mirrored). Upstream credentials come from the environment only
-/// (NORA_GO_PROXY_TOKEN, NORA_CARGO_TOKEN, sent as Bearer tokens) and are never written or
-/// logged.
-///
-/// This release mirrors Go modules (go.sum) and registry crates (Cargo.lock); the other
-/// ecosystems follow.
+/// (NORA_NPM_TOKEN, NORA_PYPI_TOKEN, NORA_CARGO_TOKEN, NORA_GO_PROXY_TOKEN,
+/// NORA_RAW_TOKEN, sent as Bearer tokens) and are never written or logged.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A go.sum whose modules to mirror (repeatable).
-    #[arg(long = "go-sum", value_name = "FILE")]
-    go_sum: Vec<PathBuf>,
-    /// GOPROXY to fetch modules from.
-    #[arg(
-        long,
-        env = "NORA_GO_PROXY",
-        value_name = "URL",
-        default_value = "https://proxy.golang.org"
-    )]
-    go_proxy: String,
+    /// A mirror.toml listing what to mirror and from where.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A package-lock.json, npm-shrinkwrap.json or yarn.lock (repeatable).
+    #[arg(long = "npm-lock", value_name = "FILE")]
+    npm_lock: Vec<PathBuf>,
+    /// npm registry to fetch packages from [default: https://registry.npmjs.org].
+    #[arg(long, env = "NORA_NPM_REGISTRY", value_name = "URL")]
+    npm_registry: Option<String>,
+    /// A requirements file, uv.lock, poetry.lock or pylock.toml (repeatable).
+    #[arg(long = "pypi-lock", value_name = "FILE")]
+    pypi_lock: Vec<PathBuf>,
+    /// PyPI simple index to fetch distributions from [default: https://pypi.org/simple].
+    #[arg(long, env = "NORA_PYPI_INDEX", value_name = "URL")]
+    pypi_index: Option<String>,
+    /// Take only wheels that run on this Python version, e.g. 3.11 (repeatable).
+    #[arg(long = "python-version", value_name = "X.Y")]
+    python_version: Vec<String>,
+    /// Take only wheels for this platform tag, e.g. manylinux_2_17_x86_64 (repeatable).
+    #[arg(long = "wheel-platform", value_name = "TAG")]
+    wheel_platform: Vec<String>,
     /// A Cargo.lock whose registry crates to mirror (repeatable).
     #[arg(long = "cargo-lock", value_name = "FILE")]
     cargo_lock: Vec<PathBuf>,
     /// Sparse index to fetch crates.io's crates from (crates of other sparse registries come
-    /// from the registry their lock entry names).
-    #[arg(
-        long,
-        env = "NORA_CARGO_INDEX",
-        value_name = "URL",
-        default_value = "sparse+https://index.crates.io/"
-    )]
-    cargo_index: String,
-    /// Artifacts fetched at once.
-    #[arg(long, short = 'j', default_value_t = 8)]
-    jobs: usize,
+    /// from the registry their lock entry names) [default: sparse+https://index.crates.io/].
+    #[arg(long, env = "NORA_CARGO_INDEX", value_name = "URL")]
+    cargo_index: Option<String>,
+    /// A go.sum whose modules to mirror (repeatable).
+    #[arg(long = "go-sum", value_name = "FILE")]
+    go_sum: Vec<PathBuf>,
+    /// GOPROXY to fetch modules from [default: https://proxy.golang.org].
+    #[arg(long, env = "NORA_GO_PROXY", value_name = "URL")]
+    go_proxy: Option<String>,
+    /// A file to fetch, as URL#sha256=HEX; stored under /raw/<host>/<path> (repeatable).
+    #[arg(long, value_name = "URL#sha256=HEX")]
+    raw: Vec<String>,
+    /// Artifacts fetched at once per ecosystem [default: 8].
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
     /// List what would be fetched; fetch nothing.
     #[arg(long)]
     dry_run: bool,
@@ -55,76 +72,67 @@ pub struct Args {
     keep_going: bool,
 }
 
+impl Args {
+    fn has_inputs(&self) -> bool {
+        !(self.npm_lock.is_empty()
+            && self.pypi_lock.is_empty()
+            && self.cargo_lock.is_empty()
+            && self.go_sum.is_empty()
+            && self.raw.is_empty())
+    }
+
+    /// The mirror.toml (if any) with the flags laid over it.
+    fn plan(self) -> anyhow::Result<Plan> {
+        let default_file = PathBuf::from("mirror.toml");
+        let file = match &self.config {
+            Some(f) => Some(f.clone()),
+            None if !self.has_inputs() && default_file.is_file() => Some(default_file),
+            None => None,
+        };
+        let mut plan = match &file {
+            Some(f) => Plan::load(f)?,
+            None => Plan::default(),
+        };
+        plan.npm.lockfiles.extend(self.npm_lock);
+        plan.pypi.lockfiles.extend(self.pypi_lock);
+        plan.pypi.python_versions.extend(self.python_version);
+        plan.pypi.platforms.extend(self.wheel_platform);
+        plan.cargo.lockfiles.extend(self.cargo_lock);
+        plan.go.sums.extend(self.go_sum);
+        for r in &self.raw {
+            plan.raw.push(mirror::raw::Pinned::parse(r)?);
+        }
+        plan.npm.registry = self.npm_registry.or(plan.npm.registry);
+        plan.pypi.index = self.pypi_index.or(plan.pypi.index);
+        plan.cargo.index = self.cargo_index.or(plan.cargo.index);
+        plan.go.proxy = self.go_proxy.or(plan.go.proxy);
+        plan.jobs = self.jobs.or(plan.jobs);
+        anyhow::ensure!(
+            !plan.is_empty(),
+            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --raw URLs, or a mirror.toml (--config FILE)"
+        );
+        Ok(plan)
+    }
+}
+
 pub fn run(a: Args, g: &Global) -> Outcome {
-    anyhow::ensure!(
-        !a.go_sum.is_empty() || !a.cargo_lock.is_empty(),
-        "nothing to mirror: give --go-sum FILE or --cargo-lock FILE"
-    );
+    let (dry_run, keep_going) = (a.dry_run, a.keep_going);
+    let plan = a.plan()?;
+    let inputs = mirror::Inputs::read(&plan)?;
     let bundle = Arc::new(g.open()?);
-    let mut crates = Vec::new();
-    let mut unmirrorable = Vec::new();
-    for f in &a.cargo_lock {
-        let text = std::fs::read_to_string(f).with_context(|| format!("read {}", f.display()))?;
-        let (p, u) = nora::lockfiles::cargo_lock::parse(&text, &f.display().to_string())?;
-        crates.extend(p);
-        unmirrorable.extend(u);
-    }
-    crates.sort_by(|x, y| (&x.name, &x.version).cmp(&(&y.name, &y.version)));
-    crates.dedup_by(|x, y| x.name == y.name && x.version == y.version);
-    let mut pins = Vec::new();
-    for f in &a.go_sum {
-        let text = std::fs::read_to_string(f).with_context(|| format!("read {}", f.display()))?;
-        pins.extend(nora::lockfiles::go_sum::parse(
-            &text,
-            &f.display().to_string(),
-        )?);
-    }
-    pins.sort_by(|x, y| (&x.module, &x.version).cmp(&(&y.module, &y.version)));
-    pins.dedup_by(|x, y| x.module == y.module && x.version == y.version);
-    let go_client = nora::upstream::Client::new("NORA_GO_PROXY_TOKEN")?;
-    let cargo_client = nora::upstream::Client::new("NORA_CARGO_TOKEN")?;
-    let opts = mirror::Options {
-        jobs: a.jobs,
-        dry_run: a.dry_run,
-        keep_going: a.keep_going,
-    };
-    let progress = g.progress();
+    let opts = mirror::Options::new(plan.jobs.unwrap_or(8), dry_run, keep_going);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("start the async runtime")?;
-    let mut report = mirror::Report::default();
-    for u in unmirrorable {
-        report.items.push(mirror::Item {
-            ecosystem: "cargo",
-            name: u.name,
-            outcome: Status::Failed,
-            bytes: 0,
-            error: Some(format!("not mirrorable: {}", u.reason)),
-        });
-    }
-    if !crates.is_empty() {
-        let r = runtime.block_on(mirror::cargo::mirror(
-            bundle.clone(),
-            crates,
-            &a.cargo_index,
-            &cargo_client,
-            &opts,
-            progress.as_ref(),
-        ));
-        report.items.extend(r.items);
-    }
-    if !pins.is_empty() {
-        let r = runtime.block_on(mirror::go::mirror(
-            bundle,
-            pins,
-            &a.go_proxy,
-            &go_client,
-            &opts,
-            progress.as_ref(),
-        ));
-        report.items.extend(r.items);
-    }
+    let quiet = g.json || g.quiet || g.verbose > 0 || !std::io::stderr().is_terminal();
+    let watch: Box<dyn mirror::Watch> = if quiet {
+        Box::new(mirror::Quiet)
+    } else {
+        Box::new(Bars::new())
+    };
+    let report = runtime.block_on(mirror::fetch(bundle, inputs, &plan, &opts, watch.as_ref()))?;
+    drop(watch);
     let failed = report.count(Status::Failed);
     if g.json {
         g.print_json(&serde_json::json!({
@@ -138,11 +146,14 @@ pub fn run(a: Args, g: &Global) -> Outcome {
     } else {
         for i in &report.items {
             match i.outcome {
-                Status::Added => g.say(format!("added   {}", i.name)),
-                Status::Planned => g.say(format!("would fetch {}", i.name)),
-                Status::Failed => {
-                    eprintln!("failed  {}: {}", i.name, i.error.as_deref().unwrap_or(""))
-                }
+                Status::Added => g.say(format!("added   {} {}", i.ecosystem, i.name)),
+                Status::Planned => g.say(format!("would fetch {} {}", i.ecosystem, i.name)),
+                Status::Failed => eprintln!(
+                    "failed  {} {}: {}",
+                    i.ecosystem,
+                    i.name,
+                    i.error.as_deref().unwrap_or("")
+                ),
                 Status::Skipped => {}
             }
         }
@@ -159,4 +170,60 @@ pub fn run(a: Args, g: &Global) -> Outcome {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One bar per ecosystem (artifacts done of all) and one for the bytes fetched in total.
+struct Bars {
+    multi: MultiProgress,
+    total: ProgressBar,
+    per: Mutex<HashMap<&'static str, ProgressBar>>,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        let multi = MultiProgress::new();
+        let total = multi.add(ProgressBar::no_length());
+        total.set_style(
+            ProgressStyle::with_template("{prefix:>8} {bytes} {bytes_per_sec} {elapsed}")
+                .expect("static template"),
+        );
+        total.set_prefix("fetched");
+        Bars {
+            multi,
+            total,
+            per: Mutex::default(),
+        }
+    }
+}
+
+impl mirror::Watch for Bars {
+    fn start(&self, ecosystem: &'static str, artifacts: u64) {
+        let bar = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new(artifacts));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(ecosystem);
+        self.per.lock().expect("bars").insert(ecosystem, bar);
+    }
+    fn done(&self, ecosystem: &'static str, bytes: u64) {
+        if let Some(b) = self.per.lock().expect("bars").get(ecosystem) {
+            b.inc(1);
+        }
+        self.total.inc(bytes);
+    }
+    fn finish(&self, ecosystem: &'static str) {
+        if let Some(b) = self.per.lock().expect("bars").get(ecosystem) {
+            b.finish();
+        }
+    }
+}
+
+impl Drop for Bars {
+    fn drop(&mut self) {
+        self.total.finish();
+    }
 }

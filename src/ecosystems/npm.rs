@@ -89,11 +89,20 @@ pub fn store(bundle: &Bundle, file: &Path, i: Inspected) -> Result<RefRecord> {
 /// bundle has none yet or its `latest` is a lower version.
 pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<RefRecord>> {
     let i = inspect(file)?;
-    let semver = parse_version(&i.version)?;
+    let tag = latest_tag(bundle, &i.name, &i.version)?;
+    let mut out = vec![store(bundle, file, i)?];
+    out.extend(tag);
+    Ok(out)
+}
+
+/// The `latest` dist-tag moved to `version`, when the bundle has no `latest` for `name` yet
+/// or its `latest` is a lower version; `None` otherwise.
+pub fn latest_tag(bundle: &Bundle, name: &str, version: &str) -> Result<Option<RefRecord>> {
+    let semver = parse_version(version)?;
     let tag = NpmDistTag {
-        name: i.name.clone(),
+        name: name.to_string(),
         tag: "latest".into(),
-        version: i.version.clone(),
+        version: version.to_string(),
     };
     let move_latest = match bundle.read_ref(&RefBody::NpmDistTag(tag.clone()).key()?)? {
         None => true,
@@ -102,11 +111,7 @@ pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<Re
             _ => false,
         },
     };
-    let mut out = vec![store(bundle, file, i)?];
-    if move_latest {
-        out.push(RefRecord::new(RefBody::NpmDistTag(tag)));
-    }
-    Ok(out)
+    Ok(move_latest.then(|| RefRecord::new(RefBody::NpmDistTag(tag))))
 }
 
 /// Subresource integrity (`sha512-<base64>`) of everything `reader` yields, streamed.

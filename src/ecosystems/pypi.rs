@@ -321,6 +321,18 @@ pub fn parse_wheel_filename(filename: &str) -> Result<WheelName> {
     })
 }
 
+/// The version a distribution's file name carries (wheel or sdist), if it is one.
+pub fn filename_version(filename: &str) -> Option<String> {
+    if filename.ends_with(".whl") {
+        return parse_wheel_filename(filename).ok().map(|w| w.version);
+    }
+    let stem = filename
+        .strip_suffix(".tar.gz")
+        .or_else(|| filename.strip_suffix(".zip"))?;
+    parse_sdist_stem(stem, filename).ok()?;
+    stem.rsplit_once('-').map(|(_, v)| v.to_string())
+}
+
 fn parse_sdist_stem(stem: &str, filename: &str) -> Result<()> {
     let fail = |reason: &str| Error::InvalidName {
         what: "sdist file name",

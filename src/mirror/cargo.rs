@@ -2,10 +2,10 @@
 //! registry (crates.io's through the configured sparse index), checked against the lock's
 //! SHA-256, and stored with the index line built from its own Cargo.toml.
 
-use super::{Item, Options, Outcome, Report};
+use super::Watch;
+use super::{Options, Report};
 use crate::bundle::Bundle;
 use crate::lockfiles::cargo_lock::{Pinned, CRATES_IO};
-use crate::progress::Progress;
 use crate::upstream::Client;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,9 +53,8 @@ pub async fn mirror(
     crates_io_index: &str,
     client: &Client,
     opts: &Options,
-    progress: &dyn Progress,
+    watch: &dyn Watch,
 ) -> Report {
-    progress.start("cargo", Some(pins.len() as u64));
     // each registry's `dl`, read once
     let mut dls: HashMap<String, Result<String, String>> = HashMap::new();
     for p in &pins {
@@ -79,58 +78,38 @@ pub async fn mirror(
         };
         dls.insert(p.source.clone(), dl);
     }
-    let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for p in pins {
-        let (b, c, sem, stop) = (bundle.clone(), client.clone(), sem.clone(), stop.clone());
-        let dl = dls.get(&p.source).cloned();
-        let (dry, keep_going) = (opts.dry_run, opts.keep_going);
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
-            let name = format!("{}@{}", p.name, p.version);
-            let item = |outcome, bytes, error| Item { ecosystem: "cargo", name: name.clone(), outcome, bytes, error };
-            if matches!(crate::registry::cargo::version(&b, &p.name, &p.version), Ok(c) if c.crate_file.hex() == p.checksum) {
-                return item(Outcome::Skipped, 0, None);
-            }
-            if dry {
-                return item(Outcome::Planned, 0, None);
-            }
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                return item(Outcome::Failed, 0, Some("not attempted after an earlier failure (--keep-going mirrors the rest)".into()));
-            }
-            let result = match dl {
-                Some(Ok(dl)) => one(&b, &p, &dl, &c).await,
-                Some(Err(e)) => Err(e),
-                None => Err("no registry for its source".into()),
-            };
-            match result {
-                Ok(bytes) => item(Outcome::Added, bytes, None),
-                Err(e) => {
-                    if !keep_going {
-                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    item(Outcome::Failed, 0, Some(e))
+    let artifacts = pins
+        .into_iter()
+        .map(|p| (format!("{}@{}", p.name, p.version), p))
+        .collect();
+    let b = bundle.clone();
+    let client = client.clone();
+    super::run(
+        "cargo",
+        artifacts,
+        opts,
+        watch,
+        move |p: &Pinned| {
+            matches!(crate::registry::cargo::version(&b, &p.name, &p.version),
+                Ok(c) if c.crate_file.hex() == p.checksum)
+        },
+        move |p| {
+            let (b, c) = (bundle.clone(), client.clone());
+            let dl = dls.get(&p.source).cloned();
+            async move {
+                match dl {
+                    Some(Ok(dl)) => one(&b, &p, &dl, &c).await,
+                    Some(Err(e)) => Err(e),
+                    None => Err("no registry for its source".into()),
                 }
             }
-        }));
-    }
-    let mut report = Report::default();
-    for t in tasks {
-        report.items.push(t.await.expect("mirror task panicked"));
-        progress.advance(1);
-    }
-    progress.finish();
-    report
+        },
+    )
+    .await
 }
 
 async fn one(b: &Bundle, p: &Pinned, dl: &str, c: &Client) -> Result<u64, String> {
-    let tmp_dir = b.layout().tmp_dir();
-    let mut file = tempfile::Builder::new()
-        .prefix("mirror-cargo-")
-        .suffix(".crate")
-        .tempfile_in(&tmp_dir)
-        .map_err(|e| format!("temp file in {}: {e}", tmp_dir.display()))?;
+    let mut file = super::temp_file(b, "mirror-cargo-", ".crate")?;
     let url = download_url(dl, &p.name, &p.version, &p.checksum);
     let bytes = c
         .to_file(&url, file.as_file_mut())

@@ -1,12 +1,12 @@
 //! Mirrors Go modules pinned by a go.sum from a GOPROXY: `.info`, `.mod` and `.zip` of
 //! each, with the `h1:` hashes of the zip and the go.mod checked against go.sum.
 
-use super::{Item, Options, Outcome, Report};
+use super::Watch;
+use super::{Options, Report};
 use crate::bundle::refs::{RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
 use crate::lockfiles::go_sum::Pinned;
-use crate::progress::Progress;
 use crate::upstream::Client;
 use std::sync::Arc;
 
@@ -39,80 +39,32 @@ pub async fn mirror(
     proxy: &str,
     client: &Client,
     opts: &Options,
-    progress: &dyn Progress,
+    watch: &dyn Watch,
 ) -> Report {
     let proxy = proxy.trim_end_matches('/').to_string();
-    let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let keep_going = opts.keep_going;
-    progress.start("go", Some(pins.len() as u64));
-    let mut tasks = Vec::new();
-    for p in pins {
-        let (b, c, sem, proxy, dry) = (
-            bundle.clone(),
-            client.clone(),
-            sem.clone(),
-            proxy.clone(),
-            opts.dry_run,
-        );
-        let stop = stop.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
-            let name = format!("{}@{}", p.module, p.version);
-            let item = |outcome, bytes, error| Item {
-                ecosystem: "go",
-                name: name.clone(),
-                outcome,
-                bytes,
-                error,
-            };
-            if existing(&b, &p) {
-                return item(Outcome::Skipped, 0, None);
-            }
-            if dry {
-                return item(Outcome::Planned, 0, None);
-            }
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                return item(
-                    Outcome::Failed,
-                    0,
-                    Some(
-                        "not attempted after an earlier failure (--keep-going mirrors the rest)"
-                            .into(),
-                    ),
-                );
-            }
-            match one(&b, &p, &proxy, &c).await {
-                Ok(bytes) => item(Outcome::Added, bytes, None),
-                Err(e) => {
-                    if !keep_going {
-                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    item(Outcome::Failed, 0, Some(e))
-                }
-            }
-        }));
-    }
-    let mut report = Report::default();
-    for t in tasks {
-        let it = t.await.expect("mirror task panicked");
-        progress.advance(1);
-        report.items.push(it);
-    }
-    progress.finish();
-    report
+    let artifacts = pins
+        .into_iter()
+        .map(|p| (format!("{}@{}", p.module, p.version), p))
+        .collect();
+    let b = bundle.clone();
+    let client = client.clone();
+    super::run(
+        "go",
+        artifacts,
+        opts,
+        watch,
+        move |p| existing(&b, p),
+        move |p| {
+            let (b, c, proxy) = (bundle.clone(), client.clone(), proxy.clone());
+            async move { one(&b, &p, &proxy, &c).await }
+        },
+    )
+    .await
 }
 
 async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, String> {
     let base = format!("{proxy}/{}/@v/{}", escape(&p.module), escape(&p.version));
-    let tmp_dir = b.layout().tmp_dir();
-    let temp = |suffix: &str| {
-        tempfile::Builder::new()
-            .prefix("mirror-go-")
-            .suffix(suffix)
-            .tempfile_in(&tmp_dir)
-            .map_err(|e| format!("temp file in {}: {e}", tmp_dir.display()))
-    };
+    let temp = |suffix: &str| super::temp_file(b, "mirror-go-", suffix);
     let info = c
         .bytes(&format!("{base}.info"), 1 << 20)
         .await

@@ -4,9 +4,15 @@
 //! artifact.
 
 pub mod cargo;
+pub mod config;
 pub mod go;
+pub mod npm;
+pub mod pypi;
+pub mod raw;
 
+use crate::bundle::Bundle;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -17,17 +23,42 @@ pub struct Options {
     pub dry_run: bool,
     /// After a failure, go on with the other artifacts (else those not started are left).
     pub keep_going: bool,
+    /// Set by the first failure; shared by the clones of one run's options.
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Options {
+    /// Options for one run.
+    pub fn new(jobs: usize, dry_run: bool, keep_going: bool) -> Options {
+        Options {
+            jobs,
+            dry_run,
+            keep_going,
+            stop: Default::default(),
+        }
+    }
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            jobs: 8,
-            dry_run: false,
-            keep_going: false,
-        }
+        Options::new(8, false, false)
     }
 }
+
+/// Receives a run's progress: the CLI draws bars, the library knows no terminal.
+pub trait Watch: Sync {
+    /// An ecosystem starts with `artifacts` to look at.
+    fn start(&self, _ecosystem: &'static str, _artifacts: u64) {}
+    /// One artifact is done; `bytes` were fetched for it.
+    fn done(&self, _ecosystem: &'static str, _bytes: u64) {}
+    /// An ecosystem is done.
+    fn finish(&self, _ecosystem: &'static str) {}
+}
+
+/// Watches nothing.
+pub struct Quiet;
+
+impl Watch for Quiet {}
 
 /// What happened to one artifact.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -75,4 +106,262 @@ impl Report {
     pub fn bytes(&self) -> u64 {
         self.items.iter().map(|i| i.bytes).sum()
     }
+}
+
+const NOT_ATTEMPTED: &str =
+    "not attempted after an earlier failure (--keep-going mirrors the rest)";
+
+/// Runs one ecosystem's artifacts through `fetch`, at most `opts.jobs` at once: an artifact
+/// `present` says the bundle holds is skipped, a dry run only plans, and after a failure the
+/// artifacts not yet started are left unless `opts.keep_going`. Items keep input order.
+pub(crate) async fn run<T, P, F, Fut>(
+    ecosystem: &'static str,
+    artifacts: Vec<(String, T)>,
+    opts: &Options,
+    watch: &dyn Watch,
+    present: P,
+    fetch: F,
+) -> Report
+where
+    T: Send + 'static,
+    P: Fn(&T) -> bool + Send + Sync + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<u64, String>> + Send + 'static,
+{
+    use std::sync::atomic::Ordering;
+    watch.start(ecosystem, artifacts.len() as u64);
+    let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    let stop = opts.stop.clone();
+    let (present, fetch) = (Arc::new(present), Arc::new(fetch));
+    let (dry, keep_going) = (opts.dry_run, opts.keep_going);
+    let mut tasks = Vec::new();
+    for (name, pin) in artifacts {
+        let (sem, stop, present, fetch) =
+            (sem.clone(), stop.clone(), present.clone(), fetch.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let item = |outcome, bytes, error| Item {
+                ecosystem,
+                name: name.clone(),
+                outcome,
+                bytes,
+                error,
+            };
+            if tokio::task::block_in_place(|| present(&pin)) {
+                return item(Outcome::Skipped, 0, None);
+            }
+            if dry {
+                return item(Outcome::Planned, 0, None);
+            }
+            if stop.load(Ordering::Relaxed) {
+                return item(Outcome::Failed, 0, Some(NOT_ATTEMPTED.into()));
+            }
+            match fetch(pin).await {
+                Ok(bytes) => item(Outcome::Added, bytes, None),
+                Err(e) => {
+                    if !keep_going {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    item(Outcome::Failed, 0, Some(e))
+                }
+            }
+        }));
+    }
+    let mut report = Report::default();
+    for t in tasks {
+        let item = t.await.expect("mirror task panicked");
+        watch.done(ecosystem, item.bytes);
+        report.items.push(item);
+    }
+    watch.finish(ecosystem);
+    report
+}
+
+/// A temp file in the bundle's tmp directory, for a download on its way in.
+pub(crate) fn temp_file(
+    b: &Bundle,
+    prefix: &str,
+    suffix: &str,
+) -> Result<tempfile::NamedTempFile, String> {
+    let dir = b.layout().tmp_dir();
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(suffix)
+        .tempfile_in(&dir)
+        .map_err(|e| format!("temp file in {}: {e}", dir.display()))
+}
+
+/// What the lockfiles of a plan pin, read and checked before anything is fetched.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// npm packages.
+    pub npm: Vec<crate::lockfiles::npm_lock::Pinned>,
+    /// Python project versions.
+    pub pypi: Vec<crate::lockfiles::python::Pinned>,
+    /// Crates.
+    pub cargo: Vec<crate::lockfiles::cargo_lock::Pinned>,
+    /// Go modules.
+    pub go: Vec<crate::lockfiles::go_sum::Pinned>,
+    /// Files by URL.
+    pub raw: Vec<raw::Pinned>,
+    /// Entries that cannot be mirrored, by ecosystem.
+    pub unmirrorable: Vec<(&'static str, crate::lockfiles::Unmirrorable)>,
+}
+
+fn read_text(path: &std::path::Path) -> crate::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| crate::Error::Other(format!("read {}: {e}", path.display())))
+}
+
+impl Inputs {
+    /// Reads every lockfile of `plan`; a file that is not what it claims is an error.
+    pub fn read(plan: &config::Plan) -> crate::Result<Inputs> {
+        use crate::lockfiles::{cargo_lock, go_sum, npm_lock, python, yarn_lock};
+        let mut i = Inputs::default();
+        let skip = |eco, u: Vec<crate::lockfiles::Unmirrorable>| {
+            u.into_iter().map(move |u| (eco, u)).collect::<Vec<_>>()
+        };
+        let mut unmirrorable = Vec::new();
+        for f in &plan.npm.lockfiles {
+            let (text, name) = (read_text(f)?, f.display().to_string());
+            let (p, u) = if f.file_name().is_some_and(|n| n == "yarn.lock") {
+                yarn_lock::parse(&text, &name)?
+            } else {
+                npm_lock::parse(&text, &name)?
+            };
+            i.npm.extend(p);
+            unmirrorable.extend(skip("npm", u));
+        }
+        i.npm.sort();
+        i.npm
+            .dedup_by(|x, y| x.name == y.name && x.version == y.version);
+        for f in &plan.pypi.lockfiles {
+            let (p, u) = python::read(f)?;
+            i.pypi.extend(p);
+            unmirrorable.extend(skip("pypi", u));
+        }
+        i.pypi = python::merge(std::mem::take(&mut i.pypi));
+        for f in &plan.cargo.lockfiles {
+            let (p, u) = cargo_lock::parse(&read_text(f)?, &f.display().to_string())?;
+            i.cargo.extend(p);
+            unmirrorable.extend(skip("cargo", u));
+        }
+        i.cargo
+            .sort_by(|x, y| (&x.name, &x.version).cmp(&(&y.name, &y.version)));
+        i.cargo
+            .dedup_by(|x, y| x.name == y.name && x.version == y.version);
+        for f in &plan.go.sums {
+            i.go.extend(go_sum::parse(&read_text(f)?, &f.display().to_string())?);
+        }
+        i.go.sort_by(|x, y| (&x.module, &x.version).cmp(&(&y.module, &y.version)));
+        i.go.dedup_by(|x, y| x.module == y.module && x.version == y.version);
+        i.raw = plan.raw.clone();
+        i.unmirrorable = unmirrorable;
+        Ok(i)
+    }
+}
+
+/// Fetches everything `inputs` pins from the upstreams of `plan`, every ecosystem at once.
+/// Upstream credentials come from `NORA_<ECOSYSTEM>_TOKEN` variables.
+pub async fn fetch(
+    bundle: Arc<Bundle>,
+    inputs: Inputs,
+    plan: &config::Plan,
+    opts: &Options,
+    watch: &dyn Watch,
+) -> crate::Result<Report> {
+    use crate::upstream::Client;
+    use config::defaults;
+    let npm_client = Client::new("NORA_NPM_TOKEN")?;
+    let pypi_client = Client::new("NORA_PYPI_TOKEN")?;
+    let cargo_client = Client::new("NORA_CARGO_TOKEN")?;
+    let go_client = Client::new("NORA_GO_PROXY_TOKEN")?;
+    let raw_client = Client::new("NORA_RAW_TOKEN")?;
+    let sel = pypi::Selection {
+        python_versions: plan.pypi.python_versions.clone(),
+        platforms: plan.pypi.platforms.clone(),
+    };
+    let mut report = Report::default();
+    for (eco, u) in inputs.unmirrorable {
+        report.items.push(Item {
+            ecosystem: eco,
+            name: u.name,
+            outcome: Outcome::Failed,
+            bytes: 0,
+            error: Some(format!("not mirrorable: {}", u.reason)),
+        });
+    }
+    let empty = || async { Report::default() };
+    let (n, p, c, g, r) = tokio::join!(
+        async {
+            if inputs.npm.is_empty() {
+                return empty().await;
+            }
+            npm::mirror(
+                bundle.clone(),
+                inputs.npm,
+                plan.npm
+                    .registry
+                    .as_deref()
+                    .unwrap_or(defaults::NPM_REGISTRY),
+                &npm_client,
+                opts,
+                watch,
+            )
+            .await
+        },
+        async {
+            if inputs.pypi.is_empty() {
+                return empty().await;
+            }
+            pypi::mirror(
+                bundle.clone(),
+                inputs.pypi,
+                plan.pypi.index.as_deref().unwrap_or(defaults::PYPI_INDEX),
+                &sel,
+                &pypi_client,
+                opts,
+                watch,
+            )
+            .await
+        },
+        async {
+            if inputs.cargo.is_empty() {
+                return empty().await;
+            }
+            cargo::mirror(
+                bundle.clone(),
+                inputs.cargo,
+                plan.cargo.index.as_deref().unwrap_or(defaults::CARGO_INDEX),
+                &cargo_client,
+                opts,
+                watch,
+            )
+            .await
+        },
+        async {
+            if inputs.go.is_empty() {
+                return empty().await;
+            }
+            go::mirror(
+                bundle.clone(),
+                inputs.go,
+                plan.go.proxy.as_deref().unwrap_or(defaults::GO_PROXY),
+                &go_client,
+                opts,
+                watch,
+            )
+            .await
+        },
+        async {
+            if inputs.raw.is_empty() {
+                return empty().await;
+            }
+            raw::mirror(bundle.clone(), inputs.raw, &raw_client, opts, watch).await
+        },
+    );
+    for part in [n, p, c, g, r] {
+        report.items.extend(part.items);
+    }
+    Ok(report)
 }
