@@ -293,8 +293,8 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains(&format!("failed  {LIB}@v1.1.0"))
-            || String::from_utf8_lossy(&o.stderr).contains("failed  example.com/other"),
+        String::from_utf8_lossy(&o.stderr).contains(&format!("failed  go {LIB}@v1.1.0"))
+            || String::from_utf8_lossy(&o.stderr).contains("failed  go example.com/other"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );

@@ -5,69 +5,23 @@
 mod common;
 
 use base64::Engine;
+use common::clients::Npm;
 use common::server::{curl, require, Server};
 use common::{snapshot, Env};
 use sha2::Digest;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-struct Npm {
-    rc: PathBuf,
-    cache: PathBuf,
-    registry: String,
-}
-
-impl Npm {
-    fn new(env: &Env, s: &Server, token: &str, tag: &str) -> Npm {
-        let rc = env.path(&format!("npmrc-{tag}"));
-        std::fs::write(&rc, format!("//{}/npm/:_authToken={token}\n", s.host)).unwrap();
-        Npm {
-            rc,
-            cache: env.path(&format!("npm-cache-{tag}")),
-            registry: format!("{}/npm/", s.url),
-        }
-    }
-    fn run(&self, dir: &Path, args: &[&str]) -> std::process::Output {
-        Command::new("npm")
-            .args(args)
-            .current_dir(dir)
-            .env("npm_config_userconfig", &self.rc)
-            .env("npm_config_cache", &self.cache)
-            .env("npm_config_registry", &self.registry)
-            .env("npm_config_audit", "false")
-            .env("npm_config_fund", "false")
-            .env("npm_config_update_notifier", "false")
-            .env("npm_config_fetch_retries", "0")
-            .env("npm_config_fetch_timeout", "30000")
-            .output()
-            .expect("run npm")
-    }
-    fn ok(&self, dir: &Path, args: &[&str]) -> String {
-        let o = self.run(dir, args);
-        assert!(
-            o.status.success(),
-            "npm {args:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
+fn npm_for(env: &Env, s: &Server, token: &str, tag: &str) -> Npm {
+    Npm::new(
+        &env.path(&format!("npm-{tag}")),
+        &format!("{}/npm/", s.url),
+        token,
+    )
 }
 
 fn package(env: &Env, name: &str, version: &str) -> PathBuf {
-    let dir = env.path(&format!("pkg-{}-{version}", name.replace('/', "-")));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("package.json"),
-        format!(r#"{{"name":"{name}","version":"{version}","main":"index.js","license":"MIT","description":"demo"}}"#),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("index.js"),
-        format!("module.exports = {{ name: '{name}', version: '{version}' }};\n"),
-    )
-    .unwrap();
-    dir
+    common::clients::npm_package(&env.path("pkgs"), name, version, &[])
 }
 
 #[test]
@@ -78,7 +32,7 @@ fn publish_install_ci_tags_and_unpublish() {
     let env = Env::new();
     env.init("b");
     let s = Server::start(env.dir.path(), &env.path("b"), &[]);
-    let npm = Npm::new(&env, &s, "nora_not_checked", "a");
+    let npm = npm_for(&env, &s, "nora_not_checked", "a");
     npm.ok(&package(&env, "nora-demo", "1.0.0"), &["publish"]);
     npm.ok(
         &package(&env, "nora-demo", "1.1.0"),
@@ -124,7 +78,7 @@ fn publish_install_ci_tags_and_unpublish() {
 
     // npm ci from the lockfile with an empty cache
     std::fs::remove_dir_all(app.join("node_modules")).unwrap();
-    let fresh = Npm::new(&env, &s, "nora_not_checked", "fresh");
+    let fresh = npm_for(&env, &s, "nora_not_checked", "fresh");
     fresh.ok(&app, &["ci"]);
     assert_eq!(installed("nora-demo")["version"], "1.0.0");
 
@@ -170,18 +124,18 @@ fn tokens_decide_who_publishes() {
     );
     let s = Server::start(env.dir.path(), &env.path("b"), &["--auth"]);
     let pkg = package(&env, "guarded", "1.0.0");
-    let o = Npm::new(&env, &s, &read, "r").run(&pkg, &["publish"]);
+    let o = npm_for(&env, &s, &read, "r").run(&pkg, &["publish"]);
     assert!(!o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("403"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    Npm::new(&env, &s, &write, "w").ok(&pkg, &["publish"]);
-    let view = Npm::new(&env, &s, &read, "r2").ok(&pkg, &["view", "guarded", "version"]);
+    npm_for(&env, &s, &write, "w").ok(&pkg, &["publish"]);
+    let view = npm_for(&env, &s, &read, "r2").ok(&pkg, &["view", "guarded", "version"]);
     assert_eq!(view.trim(), "1.0.0");
     let o =
-        Npm::new(&env, &s, "nora_000000000000_bad", "x").run(&pkg, &["view", "guarded", "version"]);
+        npm_for(&env, &s, "nora_000000000000_bad", "x").run(&pkg, &["view", "guarded", "version"]);
     assert!(!o.status.success(), "a wrong token is refused");
     let r = curl("GET", &format!("{}/npm/guarded", s.url), &[], None);
     assert_eq!(r.status, 401, "no credentials, no packument");

@@ -1,7 +1,7 @@
-//! The go and cargo commands as the tests run them: isolated homes and caches, nothing
+//! The go, cargo and npm commands as the tests run them: isolated homes and caches, nothing
 //! fetched from anywhere but the proxy or registry given.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// `go ARGS` in `dir` with `proxy` as its only GOPROXY, no checksum database, and module,
@@ -39,4 +39,77 @@ pub fn cargo(home: &Path, target: &Path, dir: &Path, args: &[&str]) -> Output {
         .env_remove("CARGO_REGISTRIES_NORA_TOKEN")
         .output()
         .expect("run cargo")
+}
+
+/// npm with its own user config (holding `token` for `registry`), cache and registry.
+pub struct Npm {
+    rc: PathBuf,
+    cache: PathBuf,
+    registry: String,
+}
+
+impl Npm {
+    /// An npm whose config and cache live under `dir`; `registry` ends with `/`.
+    pub fn new(dir: &Path, registry: &str, token: &str) -> Npm {
+        std::fs::create_dir_all(dir).unwrap();
+        let rc = dir.join("npmrc");
+        let host_path = registry.split_once("//").map_or(registry, |(_, r)| r);
+        std::fs::write(&rc, format!("//{host_path}:_authToken={token}\n")).unwrap();
+        Npm {
+            rc,
+            cache: dir.join("cache"),
+            registry: registry.to_string(),
+        }
+    }
+
+    /// `npm ARGS` in `dir`.
+    pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
+        Command::new("npm")
+            .args(args)
+            .current_dir(dir)
+            .env("npm_config_userconfig", &self.rc)
+            .env("npm_config_cache", &self.cache)
+            .env("npm_config_registry", &self.registry)
+            .env("npm_config_audit", "false")
+            .env("npm_config_fund", "false")
+            .env("npm_config_update_notifier", "false")
+            .env("npm_config_fetch_retries", "0")
+            .env("npm_config_fetch_timeout", "30000")
+            .output()
+            .expect("run npm")
+    }
+
+    /// `npm ARGS` in `dir`, which must succeed; its stdout.
+    pub fn ok(&self, dir: &Path, args: &[&str]) -> String {
+        let o = self.run(dir, args);
+        assert!(
+            o.status.success(),
+            "npm {args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+/// A package directory `name-version` under `dir` with an index.js exporting its name and
+/// version, depending on `deps` (`name`, `range`).
+pub fn npm_package(dir: &Path, name: &str, version: &str, deps: &[(&str, &str)]) -> PathBuf {
+    let pkg = dir.join(format!("pkg-{}-{version}", name.replace('/', "-")));
+    std::fs::create_dir_all(&pkg).unwrap();
+    let deps: serde_json::Map<String, serde_json::Value> = deps
+        .iter()
+        .map(|(n, r)| (n.to_string(), serde_json::Value::from(*r)))
+        .collect();
+    let manifest = serde_json::json!({
+        "name": name, "version": version, "main": "index.js", "license": "MIT",
+        "description": "demo", "dependencies": deps,
+    });
+    std::fs::write(pkg.join("package.json"), manifest.to_string()).unwrap();
+    std::fs::write(
+        pkg.join("index.js"),
+        format!("module.exports = {{ name: '{name}', version: '{version}' }};\n"),
+    )
+    .unwrap();
+    pkg
 }

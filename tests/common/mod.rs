@@ -63,6 +63,35 @@ impl Env {
             .success();
         self.nora(to, &["verify"]).assert().success();
     }
+    /// The second crossing: a receipt from `to` carried back, `pack --since` it on `from`,
+    /// unpack into `to`, verify. Returns the delta pack's `--json` report.
+    pub fn carry_delta(&self, from: &str, to: &str) -> serde_json::Value {
+        let receipt = self.path(&format!("{to}-receipt.json"));
+        let pack = self.path(&format!("{from}-to-{to}-delta.tar.zst"));
+        self.nora(to, &["receipt", "-o", receipt.to_str().unwrap()])
+            .assert()
+            .success();
+        let o = self
+            .nora(
+                from,
+                &[
+                    "--json",
+                    "pack",
+                    "--since",
+                    receipt.to_str().unwrap(),
+                    "-o",
+                    pack.to_str().unwrap(),
+                ],
+            )
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        self.nora(to, &["unpack", pack.to_str().unwrap()])
+            .assert()
+            .success();
+        self.nora(to, &["verify"]).assert().success();
+        json(&o)
+    }
     /// Writes the samples under `<dir>/samples`.
     pub fn samples(&self) -> fixtures::Samples {
         fixtures::make_samples(&self.path("samples"))
