@@ -67,29 +67,11 @@ fn twine(
 }
 
 fn pip(venv: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(venv.join("bin/pip"))
-        .args(args)
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env_remove("PIP_FIND_LINKS")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env("PIP_NO_CACHE_DIR", "1")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env("PIP_DEFAULT_TIMEOUT", "30")
-        .output()
-        .unwrap()
+    common::clients::pip(venv, args)
 }
 
 fn venv(env: &Env, name: &str, system: bool) -> PathBuf {
-    let v = env.path(name);
-    let mut c = Command::new(PY);
-    c.args(["-m", "venv"]);
-    if system {
-        c.arg("--system-site-packages");
-    }
-    let o = c.arg(&v).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    v
+    common::clients::venv(&env.path(name), system)
 }
 
 fn ok(o: &std::process::Output) -> String {

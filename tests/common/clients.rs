@@ -1,4 +1,4 @@
-//! The go, cargo and npm commands as the tests run them: isolated homes and caches, nothing
+//! The go, cargo, npm and pip commands as the tests run them: isolated homes and caches, nothing
 //! fetched from anywhere but the proxy or registry given.
 
 use std::path::{Path, PathBuf};
@@ -112,4 +112,31 @@ pub fn npm_package(dir: &Path, name: &str, version: &str, deps: &[(&str, &str)])
     )
     .unwrap();
     pkg
+}
+
+/// `pip ARGS` from a venv, with the machine's pip config, find-links and index cleared.
+pub fn pip(venv: &Path, args: &[&str]) -> Output {
+    Command::new(venv.join("bin/pip"))
+        .args(args)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .env("PIP_NO_CACHE_DIR", "1")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("PIP_DEFAULT_TIMEOUT", "30")
+        .output()
+        .unwrap()
+}
+
+/// A venv of the system Python at `path` (with the system's site-packages if `system`).
+pub fn venv(path: &Path, system: bool) -> PathBuf {
+    let mut c = Command::new("/usr/bin/python3");
+    c.args(["-m", "venv"]);
+    if system {
+        c.arg("--system-site-packages");
+    }
+    let o = c.arg(path).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    path.to_path_buf()
 }

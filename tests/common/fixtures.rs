@@ -68,18 +68,58 @@ pub fn npm_tgz(path: &Path, name: &str, version: &str) {
 
 /// A wheel.
 pub fn wheel(dir: &Path, name: &str, version: &str) -> PathBuf {
-    let path = dir.join(format!("{name}-{version}-py3-none-any.whl"));
-    let meta = format!(
-        "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n\n"
+    wheel_tagged(dir, name, version, "py3-none-any", &[])
+}
+
+/// A wheel with a tag (`cp311-cp311-manylinux_2_17_x86_64`) and `Requires-Dist` lines;
+/// its module `name` holds `VERSION` and `TAG`.
+pub fn wheel_tagged(
+    dir: &Path,
+    name: &str,
+    version: &str,
+    tag: &str,
+    requires: &[&str],
+) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{name}-{version}-{tag}.whl"));
+    let mut meta = format!(
+        "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n"
     );
+    for r in requires {
+        meta.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    meta.push('\n');
     let info = format!("{name}-{version}.dist-info");
+    let module = format!("VERSION = '{version}'\nTAG = '{tag}'\n");
+    let wheel = format!(
+        "Wheel-Version: 1.0\nGenerator: nora-tests\nRoot-Is-Purelib: {}\nTag: {tag}\n",
+        tag.ends_with("-any")
+    );
     zip_file(
         &path,
         &[
-            (&format!("{name}/__init__.py"), b"X = 1\n"),
+            (&format!("{name}/__init__.py"), module.as_bytes()),
             (&format!("{info}/METADATA"), meta.as_bytes()),
-            (&format!("{info}/WHEEL"), b"Wheel-Version: 1.0\nGenerator: nora-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+            (&format!("{info}/WHEEL"), wheel.as_bytes()),
             (&format!("{info}/RECORD"), b""),
+        ],
+    );
+    path
+}
+
+/// An sdist `name-version.tar.gz` with its PKG-INFO.
+pub fn sdist(dir: &Path, name: &str, version: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{name}-{version}.tar.gz"));
+    let meta = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n");
+    tar_gz(
+        &path,
+        &[
+            (&format!("{name}-{version}/PKG-INFO"), meta.as_bytes()),
+            (
+                &format!("{name}-{version}/setup.py"),
+                b"from setuptools import setup\nsetup()\n",
+            ),
         ],
     );
     path

@@ -1,0 +1,258 @@
+//! `nora mirror --pypi-lock` against a second `nora serve` standing in for PyPI: a
+//! requirements file with hashes (a compiled wheel for this platform, one for another, an
+//! sdist, a pure wheel) mirrored for one Python version and platform, carried across the gap
+//! and installed with `pip install --require-hashes` from the far side alone; uv.lock;
+//! and bad input.
+
+mod common;
+
+use common::clients::{pip, venv};
+use common::fixtures::{sdist, wheel_tagged};
+use common::server::{require, Server};
+use common::{json, snapshot, Env};
+use std::path::Path;
+
+fn sha256(p: &Path) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(std::fs::read(p).unwrap()))
+}
+
+const LINUX: &str = "cp311-cp311-manylinux_2_17_x86_64";
+const WINDOWS: &str = "cp311-cp311-win_amd64";
+
+struct Upstream {
+    server: Server,
+    /// file name -> sha256
+    files: Vec<(String, String)>,
+}
+
+fn upstream(env: &Env) -> Upstream {
+    let dir = env.path("dists");
+    let made = [
+        wheel_tagged(&dir, "demo_core", "1.0.0", LINUX, &[]),
+        wheel_tagged(&dir, "demo_core", "1.0.0", WINDOWS, &[]),
+        sdist(&dir, "demo_core", "1.0.0"),
+        wheel_tagged(
+            &dir,
+            "demo_app",
+            "2.0.0",
+            "py3-none-any",
+            &["demo-core==1.0.0"],
+        ),
+        wheel_tagged(&dir, "demo_app", "1.0.0", "py3-none-any", &[]),
+    ];
+    env.init("up");
+    let mut args = vec!["add".to_string(), "pypi".to_string()];
+    args.extend(made.iter().map(|p| p.to_str().unwrap().to_string()));
+    env.nora("up", &args.iter().map(String::as_str).collect::<Vec<_>>())
+        .assert()
+        .success();
+    Upstream {
+        server: Server::start(env.dir.path(), &env.path("up"), &[]),
+        files: made
+            .iter()
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_str().unwrap().to_string(),
+                    sha256(p),
+                )
+            })
+            .collect(),
+    }
+}
+
+impl Upstream {
+    fn hash(&self, name: &str) -> &str {
+        &self.files.iter().find(|(f, _)| f.contains(name)).unwrap().1
+    }
+}
+
+fn mirror(
+    env: &Env,
+    bundle: &str,
+    up: &Server,
+    lock: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let index = format!("{}/simple/", up.url);
+    let mut args = vec![
+        "--json",
+        "mirror",
+        "--pypi-lock",
+        lock.to_str().unwrap(),
+        "--pypi-index",
+        &index,
+    ];
+    args.extend(extra);
+    env.nora(bundle, &args).output().unwrap()
+}
+
+#[test]
+fn mirror_requirements_with_hashes_and_pip_install_across_the_gap() {
+    if !require("/usr/bin/python3") {
+        return;
+    }
+    let env = Env::new();
+    let up = upstream(&env);
+    // as pip-compile --generate-hashes writes it: every file of each pinned version
+    let req = env.path("app/requirements.txt");
+    std::fs::create_dir_all(req.parent().unwrap()).unwrap();
+    std::fs::write(
+        &req,
+        format!(
+            "#\n# pip-compile --generate-hashes\n#\ndemo-app==2.0.0 \\\n    --hash=sha256:{}\n    # via -r requirements.in\ndemo-core==1.0.0 \\\n    --hash=sha256:{} \\\n    --hash=sha256:{} \\\n    --hash=sha256:{}\n    # via demo-app\n",
+            up.hash("demo_app-2.0.0"),
+            up.hash(LINUX),
+            up.hash(WINDOWS),
+            up.hash("demo_core-1.0.0.tar.gz"),
+        ),
+    )
+    .unwrap();
+    env.init("a");
+    let platform = [
+        "--python-version",
+        "3.11",
+        "--wheel-platform",
+        "manylinux_2_28_x86_64",
+    ];
+    let out = mirror(&env, "a", &up.server, &req, &platform);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&out);
+    let added: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["outcome"] == "added")
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        added,
+        [
+            "demo-app==2.0.0 demo_app-2.0.0-py3-none-any.whl".to_string(),
+            format!("demo-core==1.0.0 demo_core-1.0.0-{LINUX}.whl"),
+            "demo-core==1.0.0 demo_core-1.0.0.tar.gz".to_string(),
+        ],
+        "{r}"
+    );
+    let again = json(&mirror(&env, "a", &up.server, &req, &platform));
+    assert_eq!(
+        (again["added"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(3)),
+        "{again}"
+    );
+    drop(up);
+
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let v = venv(&env.path("venv"), false);
+    let o = pip(
+        &v,
+        &[
+            "install",
+            "--require-hashes",
+            "-r",
+            req.to_str().unwrap(),
+            "--index-url",
+            &format!("{}/simple/", far.url),
+        ],
+    );
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let run = std::process::Command::new(v.join("bin/python"))
+        .args([
+            "-c",
+            "import demo_core, demo_app; print(demo_core.TAG, demo_app.VERSION)",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        format!("{LINUX} 2.0.0")
+    );
+}
+
+#[test]
+fn uv_lock_tampered_hashes_unknown_projects_and_unpinned_lines() {
+    let env = Env::new();
+    let up = upstream(&env);
+    let dir = env.path("proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    let uv = dir.join("uv.lock");
+    std::fs::write(
+        &uv,
+        format!(
+            "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = {{ virtual = \".\" }}\n\n[[package]]\nname = \"demo-core\"\nversion = \"1.0.0\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\nsdist = {{ url = \"https://files.pythonhosted.org/demo_core-1.0.0.tar.gz\", hash = \"sha256:{}\", size = 1 }}\nwheels = [\n    {{ url = \"https://files.pythonhosted.org/demo_core-1.0.0-{LINUX}.whl\", hash = \"sha256:{}\", size = 1 }},\n    {{ url = \"https://files.pythonhosted.org/demo_core-1.0.0-{WINDOWS}.whl\", hash = \"sha256:{}\", size = 1 }},\n]\n",
+            up.hash("demo_core-1.0.0.tar.gz"),
+            up.hash(LINUX),
+            up.hash(WINDOWS)
+        ),
+    )
+    .unwrap();
+    env.init("u");
+    let r = json(&mirror(&env, "u", &up.server, &uv, &[]));
+    assert_eq!(
+        (r["added"].as_u64(), r["failed"].as_u64()),
+        (Some(3), Some(0)),
+        "every platform when none is chosen: {r}"
+    );
+
+    env.init("c");
+    let before = snapshot(&env.path("c"));
+    let req = dir.join("requirements.txt");
+    let run = |text: &str| {
+        std::fs::write(&req, text).unwrap();
+        let out = mirror(&env, "c", &up.server, &req, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(snapshot(&env.path("c")), before);
+        json(&out)["items"][0]["error"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let e = run(&format!(
+        "demo-core==1.0.0 --hash=sha256:{}\n",
+        "0".repeat(64)
+    ));
+    assert!(
+        e.starts_with("hash mismatch for demo-core==1.0.0: no file upstream"),
+        "{e}"
+    );
+    let e = run("no-such-project==1.0\n");
+    assert!(e.contains("no-such-project does not exist upstream"), "{e}");
+    let e = run("demo-core==9.9.9\n");
+    assert!(
+        e.contains("demo-core==9.9.9 does not exist upstream"),
+        "{e}"
+    );
+    let e = run("demo-core>=1.0\n");
+    assert!(
+        e.contains("requirements.txt:1: demo-core>=1.0 is not pinned to one version"),
+        "{e}"
+    );
+
+    std::fs::write(&req, "demo-core==1.0.0 --hash=sha256:zz\n").unwrap();
+    let out = mirror(&env, "c", &up.server, &req, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(dir.join("uv.lock"), "[[package]\n").unwrap();
+    let out = mirror(&env, "c", &up.server, &dir.join("uv.lock"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a uv.lock file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(snapshot(&env.path("c")), before);
+}
