@@ -64,6 +64,9 @@ pub struct Args {
     /// Artifacts fetched at once per ecosystem [default: 8].
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+    /// Seconds an upstream may stay silent before a fetch gives up (and is retried).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
     /// List what would be fetched; fetch nothing.
     #[arg(long)]
     dry_run: bool,
@@ -116,11 +119,12 @@ impl Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Outcome {
-    let (dry_run, keep_going) = (a.dry_run, a.keep_going);
+    let (dry_run, keep_going, timeout) = (a.dry_run, a.keep_going, a.timeout);
     let plan = a.plan()?;
     let inputs = mirror::Inputs::read(&plan)?;
     let bundle = Arc::new(g.open()?);
-    let opts = mirror::Options::new(plan.jobs.unwrap_or(8), dry_run, keep_going);
+    let mut opts = mirror::Options::new(plan.jobs.unwrap_or(8), dry_run, keep_going);
+    opts.timeout = std::time::Duration::from_secs(timeout.max(1));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

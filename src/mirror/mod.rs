@@ -23,6 +23,8 @@ pub struct Options {
     pub dry_run: bool,
     /// After a failure, go on with the other artifacts (else those not started are left).
     pub keep_going: bool,
+    /// How long an upstream may stay silent before a fetch gives up (and is retried).
+    pub timeout: std::time::Duration,
     /// Set by the first failure; shared by the clones of one run's options.
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -34,6 +36,7 @@ impl Options {
             jobs,
             dry_run,
             keep_going,
+            timeout: std::time::Duration::from_secs(60),
             stop: Default::default(),
         }
     }
@@ -272,11 +275,11 @@ pub async fn fetch(
 ) -> crate::Result<Report> {
     use crate::upstream::Client;
     use config::defaults;
-    let npm_client = Client::new("NORA_NPM_TOKEN")?;
-    let pypi_client = Client::new("NORA_PYPI_TOKEN")?;
-    let cargo_client = Client::new("NORA_CARGO_TOKEN")?;
-    let go_client = Client::new("NORA_GO_PROXY_TOKEN")?;
-    let raw_client = Client::new("NORA_RAW_TOKEN")?;
+    let npm_client = Client::with_timeout("NORA_NPM_TOKEN", opts.timeout)?;
+    let pypi_client = Client::with_timeout("NORA_PYPI_TOKEN", opts.timeout)?;
+    let cargo_client = Client::with_timeout("NORA_CARGO_TOKEN", opts.timeout)?;
+    let go_client = Client::with_timeout("NORA_GO_PROXY_TOKEN", opts.timeout)?;
+    let raw_client = Client::with_timeout("NORA_RAW_TOKEN", opts.timeout)?;
     let sel = pypi::Selection {
         python_versions: plan.pypi.python_versions.clone(),
         platforms: plan.pypi.platforms.clone(),

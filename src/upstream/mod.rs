@@ -69,9 +69,15 @@ impl Client {
     /// A client; `token_env` names an environment variable whose value, when set, is sent as
     /// a Bearer token (never logged).
     pub fn new(token_env: &str) -> crate::Result<Client> {
+        Client::with_timeout(token_env, Duration::from_secs(60))
+    }
+
+    /// [`Client::new`] giving up on a connection that is silent for `timeout` (connecting
+    /// included).
+    pub fn with_timeout(token_env: &str, timeout: Duration) -> crate::Result<Client> {
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(60))
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .read_timeout(timeout)
             .user_agent(concat!("nora/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| crate::Error::Other(format!("HTTP client: {e}")))?;

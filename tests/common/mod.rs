@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod fixtures;
 pub mod server;
+pub mod upstream;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;

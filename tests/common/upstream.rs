@@ -1,0 +1,89 @@
+//! A small HTTP/1.1 file server on a free loopback port, standing in for an upstream that
+//! misbehaves: a path can answer 500 a number of times first, hang, or serve other bytes.
+//! It counts the requests for each path.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// How one path answers.
+#[derive(Clone, Default)]
+pub struct Route {
+    /// The body of a 200.
+    pub body: Vec<u8>,
+    /// Answer 500 (with `Retry-After: 0`) this many times before the 200.
+    pub fail_first: usize,
+    /// Never answer (the connection stays open).
+    pub hang: bool,
+}
+
+/// The running server; it stops with the test process.
+pub struct Upstream {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Upstream {
+    /// Serves `routes` (path -> route); other paths answer 404.
+    pub fn start(routes: Vec<(&str, Route)>) -> Upstream {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let routes: Arc<HashMap<String, Route>> = Arc::new(
+            routes
+                .into_iter()
+                .map(|(p, r)| (p.to_string(), r))
+                .collect(),
+        );
+        let hits = Arc::new(Mutex::new(HashMap::new()));
+        let counted = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (routes, hits) = (routes.clone(), counted.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let n = {
+                        let mut hits = hits.lock().unwrap();
+                        let n = hits.entry(path.clone()).or_insert(0);
+                        *n += 1;
+                        *n
+                    };
+                    let mut conn = conn;
+                    let (status, body): (&str, &[u8]) = match routes.get(&path) {
+                        None => ("404 Not Found", b"not found"),
+                        Some(r) if r.hang => {
+                            std::thread::sleep(std::time::Duration::from_secs(600));
+                            return;
+                        }
+                        Some(r) if n <= r.fail_first => ("500 Internal Server Error", b"busy"),
+                        Some(r) => ("200 OK", &r.body),
+                    };
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nRetry-After: 0\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = conn.write_all(body);
+                });
+            }
+        });
+        Upstream { url, hits }
+    }
+
+    /// How many requests `path` has had.
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}

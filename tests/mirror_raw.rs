@@ -1,0 +1,167 @@
+//! `nora mirror` of files by URL from a mirror.toml, against a local upstream that
+//! misbehaves: 500 then 200 (retried), a corrupted body, a hang, a dead port, a missing
+//! file. Every failure names the URL and leaves the bundle as it was.
+
+mod common;
+
+use common::server::{curl, Server};
+use common::upstream::{Route, Upstream};
+use common::{json, snapshot, Env};
+use sha2::Digest;
+use std::time::{Duration, Instant};
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+fn route(body: &[u8]) -> Route {
+    Route {
+        body: body.to_vec(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn mirror_toml_raw_files_with_a_flaky_upstream_across_the_gap() {
+    let tool = b"#!/bin/sh\necho tool 1.2\n".repeat(1000);
+    let data = b"some dataset".to_vec();
+    let up = Upstream::start(vec![
+        ("/dl/tool-1.2.sh", route(&tool)),
+        (
+            "/data/set.csv",
+            Route {
+                fail_first: 2,
+                ..route(&data)
+            },
+        ),
+    ]);
+    let env = Env::new();
+    let plan = env.path("cfg/mirror.toml");
+    std::fs::create_dir_all(plan.parent().unwrap()).unwrap();
+    std::fs::write(
+        &plan,
+        format!(
+            "jobs = 2\n\n[[raw]]\nurl = \"{0}/dl/tool-1.2.sh\"\nsha256 = \"{1}\"\npath = \"tools/tool-1.2.sh\"\n\n[[raw]]\nurl = \"{0}/data/set.csv\"\nsha256 = \"{2}\"\n",
+            up.url,
+            sha(&tool),
+            sha(&data)
+        ),
+    )
+    .unwrap();
+    env.init("a");
+    let out = env
+        .nora(
+            "a",
+            &["--json", "mirror", "--config", plan.to_str().unwrap()],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&out);
+    assert_eq!(r["added"].as_u64(), Some(2), "{r}");
+    assert_eq!(r["bytes"].as_u64(), Some((tool.len() + data.len()) as u64));
+    assert_eq!(up.hits("/data/set.csv"), 3, "two 500s, then the 200");
+
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let got = curl(
+        "GET",
+        &format!("{}/raw/tools/tool-1.2.sh", far.url),
+        &[],
+        None,
+    );
+    assert_eq!(got.body, tool);
+    // without a path, a file is stored under its URL's host (no port) and path
+    let got = curl(
+        "GET",
+        &format!("{}/raw/127.0.0.1/data/set.csv", far.url),
+        &[],
+        None,
+    );
+    assert_eq!(got.body, data);
+}
+
+#[test]
+fn corrupted_hung_dead_and_missing_upstreams_change_nothing() {
+    let good = b"the real bytes".to_vec();
+    let up = Upstream::start(vec![
+        ("/corrupt.bin", route(b"other bytes")),
+        (
+            "/hang.bin",
+            Route {
+                hang: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "/down.bin",
+            Route {
+                fail_first: 100,
+                ..route(&good)
+            },
+        ),
+    ]);
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let env = Env::new();
+    env.init("c");
+    let before = snapshot(&env.path("c"));
+    let run = |url: &str, extra: &[&str]| {
+        let spec = format!("{url}#sha256={}", sha(&good));
+        let mut args = vec!["--json", "mirror", "--raw", &spec];
+        args.extend(extra);
+        let out = env.nora("c", &args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(snapshot(&env.path("c")), before);
+        json(&out)["items"][0]["error"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let e = run(&format!("{}/corrupt.bin", up.url), &[]);
+    assert!(
+        e.starts_with(&format!(
+            "hash mismatch for {}/corrupt.bin: expected sha256:{}",
+            up.url,
+            sha(&good)
+        )),
+        "{e}"
+    );
+    let e = run(&format!("{}/missing.bin", up.url), &[]);
+    assert_eq!(e, format!("{}/missing.bin: not found upstream", up.url));
+    let e = run(&format!("{}/down.bin", up.url), &[]);
+    assert_eq!(e, format!("{}/down.bin: upstream answered 500", up.url));
+    assert_eq!(up.hits("/down.bin"), 4, "four attempts");
+    let e = run(&format!("{dead}/x.bin"), &[]);
+    assert!(
+        e.starts_with(&format!("{dead}/x.bin: ")) && e.contains("onnect"),
+        "{e}"
+    );
+    let t = Instant::now();
+    let e = run(&format!("{}/hang.bin", up.url), &["--timeout", "1"]);
+    assert!(e.contains("timed out") || e.contains("timeout"), "{e}");
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "bounded by --timeout and the retries"
+    );
+
+    // bad specs are refused before anything is fetched
+    let out = env
+        .nora("c", &["mirror", "--raw", "http://x/y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected URL#sha256=HEX"));
+    assert_eq!(snapshot(&env.path("c")), before);
+}
