@@ -10,15 +10,25 @@ use common::server::{require, Server};
 use common::{json, snapshot, Env};
 use std::path::Path;
 
-fn publish(env: &Env, up: &Server, name: &str, version: &str, deps: &[(&str, &str)]) {
-    let npm = Npm::new(&env.path("npm-pub"), &format!("{}/npm/", up.url), "nora_x");
-    npm.ok(
-        &npm_package(&env.path("pkgs"), name, version, deps),
-        &["publish"],
-    );
+fn publish_to(
+    env: &Env,
+    registry: &str,
+    name: &str,
+    version: &str,
+    deps: &[(&str, &str)],
+    tag: Option<&str>,
+) {
+    let npm = Npm::new(&env.path("npm-pub"), registry, "nora_x");
+    let mut args = vec!["publish"];
+    args.extend(tag.map(|t| ["--tag", t]).into_iter().flatten());
+    npm.ok(&npm_package(&env.path("pkgs"), name, version, deps), &args);
 }
 
-fn mirror(env: &Env, bundle: &str, up: &Server, lock: &Path) -> std::process::Output {
+fn publish(env: &Env, up: &Server, name: &str, version: &str, deps: &[(&str, &str)]) {
+    publish_to(env, &format!("{}/npm/", up.url), name, version, deps, None);
+}
+
+fn mirror(env: &Env, bundle: &str, registry: &str, lock: &Path) -> std::process::Output {
     env.nora(
         bundle,
         &[
@@ -27,7 +37,7 @@ fn mirror(env: &Env, bundle: &str, up: &Server, lock: &Path) -> std::process::Ou
             "--npm-lock",
             lock.to_str().unwrap(),
             "--npm-registry",
-            &format!("{}/npm/", up.url),
+            registry,
         ],
     )
     .output()
@@ -43,24 +53,17 @@ fn installed(app: &Path, rel: &str) -> String {
     v["version"].as_str().unwrap().to_string()
 }
 
-#[test]
-fn mirror_a_package_lock_and_npm_ci_across_the_gap_then_a_delta() {
-    if !require("npm") {
-        return;
-    }
-    let env = Env::new();
-    env.init("up");
-    let mut up = Server::start(env.dir.path(), &env.path("up"), &[]);
-    publish(&env, &up, "left", "1.0.0", &[]);
-    publish(&env, &up, "left", "2.0.0", &[]);
-    publish(&env, &up, "@acme/util", "1.0.0", &[]);
-    publish(
-        &env,
-        &up,
-        "@acme/a",
-        "1.0.0",
-        &[("left", "^2.0.0"), ("@acme/util", "^1.0.0")],
-    );
+/// A running upstream registry (kept alive by the box) and its URL, ending with `/`.
+type Started = (Box<dyn std::any::Any>, String);
+
+/// The whole cycle against an upstream that `start` (re)starts on the same storage.
+fn cycle(env: &Env, start: &dyn Fn() -> Started) {
+    let (up, registry) = start();
+    publish_to(env, &registry, "left", "1.0.0", &[], None);
+    publish_to(env, &registry, "left", "2.0.0", &[], None);
+    publish_to(env, &registry, "@acme/util", "1.0.0", &[], None);
+    let deps = [("left", "^2.0.0"), ("@acme/util", "^1.0.0")];
+    publish_to(env, &registry, "@acme/a", "1.0.0", &deps, None);
 
     // the project's lockfile, written by npm against the upstream
     let app = env.path("app");
@@ -70,17 +73,17 @@ fn mirror_a_package_lock_and_npm_ci_across_the_gap_then_a_delta() {
         r#"{"name":"app","version":"1.0.0","private":true,"dependencies":{"@acme/a":"^1.0.0","left":"^1.0.0"}}"#,
     )
     .unwrap();
-    let npm_up = Npm::new(&env.path("npm-up"), &format!("{}/npm/", up.url), "nora_x");
-    npm_up.ok(&app, &["install", "--package-lock-only"]);
+    Npm::new(&env.path("npm-up"), &registry, "nora_x")
+        .ok(&app, &["install", "--package-lock-only"]);
     let lock = app.join("package-lock.json");
-    let public = |lock: &Path, up: &Server| {
+    let public = |lock: &Path, registry: &str| {
         // the lockfile as a project checks it in: resolved URLs point at the public registry
         let text = std::fs::read_to_string(lock).unwrap();
-        let text = text.replace(&format!("{}/npm/", up.url), "https://registry.npmjs.org/");
+        let text = text.replace(registry, "https://registry.npmjs.org/");
         std::fs::write(lock, &text).unwrap();
         text
     };
-    let text = public(&lock, &up);
+    let text = public(&lock, &registry);
     assert!(
         text.contains("node_modules/@acme/a/node_modules/left"),
         "{text}"
@@ -91,7 +94,7 @@ fn mirror_a_package_lock_and_npm_ci_across_the_gap_then_a_delta() {
     );
 
     env.init("a");
-    let out = mirror(&env, "a", &up, &lock);
+    let out = mirror(env, "a", &registry, &lock);
     assert!(
         out.status.success(),
         "{}",
@@ -104,7 +107,7 @@ fn mirror_a_package_lock_and_npm_ci_across_the_gap_then_a_delta() {
         "{r}"
     );
     // a re-run fetches nothing
-    let r = json(&mirror(&env, "a", &up, &lock));
+    let r = json(&mirror(env, "a", &registry, &lock));
     assert_eq!(
         (
             r["added"].as_u64(),
@@ -114,7 +117,7 @@ fn mirror_a_package_lock_and_npm_ci_across_the_gap_then_a_delta() {
         (Some(0), Some(4), Some(0)),
         "{r}"
     );
-    up.stop();
+    drop(up);
 
     env.carry("a", "b");
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
@@ -140,15 +143,12 @@ fn mirror_a_package_lock_and_npm_ci_across_the_gap_then_a_delta() {
     );
 
     // second round: a newer lockfile on side A crosses as a delta
-    let up = Server::start(env.dir.path(), &env.path("up"), &[]);
-    Npm::new(&env.path("npm-pub"), &format!("{}/npm/", up.url), "nora_x").ok(
-        &npm_package(&env.path("pkgs"), "left", "1.0.1", &[]),
-        &["publish", "--tag", "legacy"],
-    );
-    let npm_up = Npm::new(&env.path("npm-up2"), &format!("{}/npm/", up.url), "nora_x");
-    npm_up.ok(&app, &["install", "--package-lock-only", "left@1.0.1"]);
-    public(&lock, &up);
-    let r = json(&mirror(&env, "a", &up, &lock));
+    let (up, registry) = start();
+    publish_to(env, &registry, "left", "1.0.1", &[], Some("legacy"));
+    Npm::new(&env.path("npm-up2"), &registry, "nora_x")
+        .ok(&app, &["install", "--package-lock-only", "left@1.0.1"]);
+    public(&lock, &registry);
+    let r = json(&mirror(env, "a", &registry, &lock));
     assert_eq!(
         (r["added"].as_u64(), r["skipped"].as_u64()),
         (Some(1), Some(3)),
@@ -170,6 +170,37 @@ fn mirror_a_package_lock_and_npm_ci_across_the_gap_then_a_delta() {
     std::fs::remove_dir_all(app.join("node_modules")).ok();
     npm_far.ok(&app, &["ci"]);
     assert_eq!(installed(&app, "node_modules/left"), "1.0.1");
+}
+
+#[test]
+fn from_verdaccio_package_lock_npm_ci_across_the_gap_then_a_delta() {
+    if !require("npm") {
+        return;
+    }
+    let env = Env::new();
+    let dir = env.path("verdaccio");
+    if common::peers::verdaccio(&dir).is_none() {
+        return;
+    }
+    cycle(&env, &|| {
+        let peer = common::peers::verdaccio(&dir).unwrap();
+        let registry = format!("{}/", peer.url);
+        (Box::new(peer), registry)
+    });
+}
+
+#[test]
+fn from_a_second_nora_package_lock_npm_ci_across_the_gap_then_a_delta() {
+    if !require("npm") {
+        return;
+    }
+    let env = Env::new();
+    env.init("up");
+    cycle(&env, &|| {
+        let up = Server::start(env.dir.path(), &env.path("up"), &[]);
+        let registry = format!("{}/npm/", up.url);
+        (Box::new(up), registry)
+    });
 }
 
 #[test]
@@ -203,7 +234,7 @@ fn yarn_lock_tampered_integrity_and_missing_packages() {
     )
     .unwrap();
     env.init("y");
-    let out = mirror(&env, "y", &up, &yarn);
+    let out = mirror(&env, "y", &format!("{}/npm/", up.url), &yarn);
     assert_eq!(out.status.code(), Some(1), "the file: entry is reported");
     let r = json(&out);
     assert_eq!(
@@ -237,7 +268,7 @@ fn yarn_lock_tampered_integrity_and_missing_packages() {
     std::fs::write(&lock, lock_text("left", &tampered)).unwrap();
     env.init("c");
     let before = snapshot(&env.path("c"));
-    let out = mirror(&env, "c", &up, &lock);
+    let out = mirror(&env, "c", &format!("{}/npm/", up.url), &lock);
     assert_eq!(out.status.code(), Some(1));
     let r = json(&out);
     let err = r["items"][0]["error"].as_str().unwrap();
@@ -249,14 +280,14 @@ fn yarn_lock_tampered_integrity_and_missing_packages() {
 
     // a package the upstream does not have
     std::fs::write(&lock, lock_text("nosuch", &integrity)).unwrap();
-    let r = json(&mirror(&env, "c", &up, &lock));
+    let r = json(&mirror(&env, "c", &format!("{}/npm/", up.url), &lock));
     let err = r["items"][0]["error"].as_str().unwrap();
     assert!(err.contains("nosuch does not exist upstream"), "{err}");
     assert_eq!(snapshot(&env.path("c")), before);
 
     // not a lockfile at all: refused before anything is fetched
     std::fs::write(&lock, "{\"name\": \"x\"}").unwrap();
-    let out = mirror(&env, "c", &up, &lock);
+    let out = mirror(&env, "c", &format!("{}/npm/", up.url), &lock);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

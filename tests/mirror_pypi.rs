@@ -10,7 +10,7 @@ use common::clients::{pip, venv};
 use common::fixtures::{sdist, wheel_tagged};
 use common::server::{require, Server};
 use common::{json, snapshot, Env};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn sha256(p: &Path) -> String {
     use sha2::Digest;
@@ -21,14 +21,16 @@ const LINUX: &str = "cp311-cp311-manylinux_2_17_x86_64";
 const WINDOWS: &str = "cp311-cp311-win_amd64";
 
 struct Upstream {
-    server: Server,
+    _running: Box<dyn std::any::Any>,
+    /// The simple index URL, ending with `/`.
+    index: String,
     /// file name -> sha256
     files: Vec<(String, String)>,
 }
 
-fn upstream(env: &Env) -> Upstream {
+fn dists(env: &Env) -> Vec<PathBuf> {
     let dir = env.path("dists");
-    let made = [
+    vec![
         wheel_tagged(&dir, "demo_core", "1.0.0", LINUX, &[]),
         wheel_tagged(&dir, "demo_core", "1.0.0", WINDOWS, &[]),
         sdist(&dir, "demo_core", "1.0.0"),
@@ -40,25 +42,51 @@ fn upstream(env: &Env) -> Upstream {
             &["demo-core==1.0.0"],
         ),
         wheel_tagged(&dir, "demo_app", "1.0.0", "py3-none-any", &[]),
-    ];
+    ]
+}
+
+fn hashes(made: &[PathBuf]) -> Vec<(String, String)> {
+    made.iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_str().unwrap().to_string(),
+                sha256(p),
+            )
+        })
+        .collect()
+}
+
+/// A second nora holding the distributions.
+fn upstream(env: &Env) -> Upstream {
+    let made = dists(env);
     env.init("up");
     let mut args = vec!["add".to_string(), "pypi".to_string()];
     args.extend(made.iter().map(|p| p.to_str().unwrap().to_string()));
     env.nora("up", &args.iter().map(String::as_str).collect::<Vec<_>>())
         .assert()
         .success();
+    let server = Server::start(env.dir.path(), &env.path("up"), &[]);
     Upstream {
-        server: Server::start(env.dir.path(), &env.path("up"), &[]),
-        files: made
-            .iter()
-            .map(|p| {
-                (
-                    p.file_name().unwrap().to_str().unwrap().to_string(),
-                    sha256(p),
-                )
-            })
-            .collect(),
+        index: format!("{}/simple/", server.url),
+        _running: Box::new(server),
+        files: hashes(&made),
     }
+}
+
+/// pypiserver serving the distributions from its package directory (PEP 503 HTML only).
+fn pypiserver(env: &Env) -> Option<Upstream> {
+    let made = dists(env);
+    let packages = env.path("pypiserver/packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    for p in &made {
+        std::fs::copy(p, packages.join(p.file_name().unwrap())).unwrap();
+    }
+    let peer = common::peers::pypiserver(&packages)?;
+    Some(Upstream {
+        index: format!("{}/simple/", peer.url),
+        _running: Box::new(peer),
+        files: hashes(&made),
+    })
 }
 
 impl Upstream {
@@ -70,30 +98,42 @@ impl Upstream {
 fn mirror(
     env: &Env,
     bundle: &str,
-    up: &Server,
+    index: &str,
     lock: &Path,
     extra: &[&str],
 ) -> std::process::Output {
-    let index = format!("{}/simple/", up.url);
     let mut args = vec![
         "--json",
         "mirror",
         "--pypi-lock",
         lock.to_str().unwrap(),
         "--pypi-index",
-        &index,
+        index,
     ];
     args.extend(extra);
     env.nora(bundle, &args).output().unwrap()
 }
 
 #[test]
-fn mirror_requirements_with_hashes_and_pip_install_across_the_gap() {
-    if !require("/usr/bin/python3") {
-        return;
-    }
+fn from_a_second_nora_requirements_with_hashes_and_pip_install_across_the_gap() {
     let env = Env::new();
     let up = upstream(&env);
+    cycle(&env, up);
+}
+
+#[test]
+fn from_pypiserver_requirements_with_hashes_and_pip_install_across_the_gap() {
+    let env = Env::new();
+    let Some(up) = pypiserver(&env) else {
+        return;
+    };
+    cycle(&env, up);
+}
+
+/// Mirror a requirements file with hashes for one Python version and platform, carry it
+/// across, and `pip install --require-hashes` from the far side alone.
+fn cycle(env: &Env, up: Upstream) {
+    assert!(require("/usr/bin/python3"));
     // as pip-compile --generate-hashes writes it: every file of each pinned version
     let req = env.path("app/requirements.txt");
     std::fs::create_dir_all(req.parent().unwrap()).unwrap();
@@ -115,7 +155,7 @@ fn mirror_requirements_with_hashes_and_pip_install_across_the_gap() {
         "--wheel-platform",
         "manylinux_2_28_x86_64",
     ];
-    let out = mirror(&env, "a", &up.server, &req, &platform);
+    let out = mirror(env, "a", &up.index, &req, &platform);
     assert!(
         out.status.success(),
         "{}",
@@ -138,7 +178,7 @@ fn mirror_requirements_with_hashes_and_pip_install_across_the_gap() {
         ],
         "{r}"
     );
-    let again = json(&mirror(&env, "a", &up.server, &req, &platform));
+    let again = json(&mirror(env, "a", &up.index, &req, &platform));
     assert_eq!(
         (again["added"].as_u64(), again["skipped"].as_u64()),
         (Some(0), Some(3)),
@@ -197,7 +237,7 @@ fn uv_lock_tampered_hashes_unknown_projects_and_unpinned_lines() {
     )
     .unwrap();
     env.init("u");
-    let r = json(&mirror(&env, "u", &up.server, &uv, &[]));
+    let r = json(&mirror(&env, "u", &up.index, &uv, &[]));
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
         (Some(3), Some(0)),
@@ -209,7 +249,7 @@ fn uv_lock_tampered_hashes_unknown_projects_and_unpinned_lines() {
     let req = dir.join("requirements.txt");
     let run = |text: &str| {
         std::fs::write(&req, text).unwrap();
-        let out = mirror(&env, "c", &up.server, &req, &[]);
+        let out = mirror(&env, "c", &up.index, &req, &[]);
         assert_eq!(
             out.status.code(),
             Some(1),
@@ -244,10 +284,10 @@ fn uv_lock_tampered_hashes_unknown_projects_and_unpinned_lines() {
     );
 
     std::fs::write(&req, "demo-core==1.0.0 --hash=sha256:zz\n").unwrap();
-    let out = mirror(&env, "c", &up.server, &req, &[]);
+    let out = mirror(&env, "c", &up.index, &req, &[]);
     assert_eq!(out.status.code(), Some(1));
     std::fs::write(dir.join("uv.lock"), "[[package]\n").unwrap();
-    let out = mirror(&env, "c", &up.server, &dir.join("uv.lock"), &[]);
+    let out = mirror(&env, "c", &up.index, &dir.join("uv.lock"), &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("is not a uv.lock file"),

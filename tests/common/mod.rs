@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod fixtures;
+pub mod peers;
 pub mod server;
 pub mod upstream;
 
