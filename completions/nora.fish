@@ -186,12 +186,24 @@ complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcomman
 complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
 complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Generate a key pair: KEY (secret, unencrypted, mode 0600) and KEY.pub'
 complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-sum -d 'A go.sum whose modules to mirror (repeatable)' -r -F
-complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-proxy -d 'GOPROXY to fetch modules from' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l config -d 'A mirror.toml listing what to mirror and from where' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l npm-lock -d 'A package-lock.json, npm-shrinkwrap.json or yarn.lock (repeatable)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l npm-registry -d 'npm registry to fetch packages from [default: https://registry.npmjs.org]' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l pypi-lock -d 'A requirements file, uv.lock, poetry.lock or pylock.toml (repeatable)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l pypi-index -d 'PyPI simple index to fetch distributions from [default: https://pypi.org/simple]' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l python-version -d 'Take only wheels that run on this Python version, e.g. 3.11 (repeatable)' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l wheel-platform -d 'Take only wheels for this platform tag, e.g. manylinux_2_17_x86_64 (repeatable)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-lock -d 'A Cargo.lock whose registry crates to mirror (repeatable)' -r -F
-complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-index -d 'Sparse index to fetch crates.io\'s crates from (crates of other sparse registries come from the registry their lock entry names)' -r
-complete -c nora -n "__fish_nora_using_subcommand mirror" -s j -l jobs -d 'Artifacts fetched at once' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-index -d 'Sparse index to fetch crates.io\'s crates from (crates of other sparse registries come from the registry their lock entry names) [default: sparse+https://index.crates.io/]' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-sum -d 'A go.sum whose modules to mirror (repeatable)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-proxy -d 'GOPROXY to fetch modules from [default: https://proxy.golang.org]' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l image -d 'A container image to mirror: name[:tag] or name@sha256:… (repeatable). Names without a registry host are Docker Hub\'s (library/ for one-component names)' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l platform -d 'Of multi-platform images take only this platform, os/arch[/variant] (repeatable; default: all)' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l raw -d 'A file to fetch, as URL#sha256=HEX; stored under /raw/<host>/<path> (repeatable)' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -s j -l jobs -d 'Artifacts fetched at once per ecosystem [default: 8]' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l timeout -d 'Seconds an upstream may stay silent before a fetch gives up (and is retried)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l bundle -d 'Bundle directory to work on' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l referrers -d 'Also mirror the referrers (signatures, SBOMs) of each image'
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l dry-run -d 'List what would be fetched; fetch nothing'
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l keep-going -d 'Mirror the rest after a failure (the exit code still reports it)'
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l json -d 'Print machine-readable JSON on stdout instead of text'
