@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 /// lockfile fetches only what is new. Exits 1 when anything failed (with --keep-going the
 /// rest is still mirrored). Upstream credentials come from the environment only
 /// (NORA_NPM_TOKEN, NORA_PYPI_TOKEN, NORA_CARGO_TOKEN, NORA_GO_PROXY_TOKEN,
-/// NORA_RAW_TOKEN, sent as Bearer tokens) and are never written or logged.
+/// NORA_RAW_TOKEN, sent as Bearer tokens; NORA_OCI_USERNAME and NORA_OCI_PASSWORD for
+/// registries' token endpoints) and are never written or logged.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// A mirror.toml listing what to mirror and from where.
@@ -58,6 +59,17 @@ pub struct Args {
     /// GOPROXY to fetch modules from [default: https://proxy.golang.org].
     #[arg(long, env = "NORA_GO_PROXY", value_name = "URL")]
     go_proxy: Option<String>,
+    /// A container image to mirror: name[:tag] or name@sha256:… (repeatable). Names without
+    /// a registry host are Docker Hub's (library/ for one-component names).
+    #[arg(long, value_name = "REF")]
+    image: Vec<String>,
+    /// Of multi-platform images take only this platform, os/arch[/variant] (repeatable;
+    /// default: all).
+    #[arg(long, value_name = "OS/ARCH")]
+    platform: Vec<String>,
+    /// Also mirror the referrers (signatures, SBOMs) of each image.
+    #[arg(long)]
+    referrers: bool,
     /// A file to fetch, as URL#sha256=HEX; stored under /raw/<host>/<path> (repeatable).
     #[arg(long, value_name = "URL#sha256=HEX")]
     raw: Vec<String>,
@@ -81,7 +93,8 @@ impl Args {
             && self.pypi_lock.is_empty()
             && self.cargo_lock.is_empty()
             && self.go_sum.is_empty()
-            && self.raw.is_empty())
+            && self.raw.is_empty()
+            && self.image.is_empty())
     }
 
     /// The mirror.toml (if any) with the flags laid over it.
@@ -102,6 +115,9 @@ impl Args {
         plan.pypi.platforms.extend(self.wheel_platform);
         plan.cargo.lockfiles.extend(self.cargo_lock);
         plan.go.sums.extend(self.go_sum);
+        plan.oci.images.extend(self.image);
+        plan.oci.platforms.extend(self.platform);
+        plan.oci.referrers |= self.referrers;
         for r in &self.raw {
             plan.raw.push(mirror::raw::Pinned::parse(r)?);
         }
@@ -112,7 +128,7 @@ impl Args {
         plan.jobs = self.jobs.or(plan.jobs);
         anyhow::ensure!(
             !plan.is_empty(),
-            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --raw URLs, or a mirror.toml (--config FILE)"
+            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --image references, --raw URLs, or a mirror.toml (--config FILE)"
         );
         Ok(plan)
     }

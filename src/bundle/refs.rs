@@ -64,6 +64,10 @@ pub struct OciTag {
     pub media_type: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Entries of this index left out on purpose (platforms not mirrored): the bundle does
+    /// not hold them, and nothing that walks the graph asks for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<Digest>,
 }
 
 /// `oci-manifest`.
@@ -77,6 +81,10 @@ pub struct OciManifest {
     pub media_type: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Entries of this index left out on purpose (platforms not mirrored): the bundle does
+    /// not hold them, and nothing that walks the graph asks for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<Digest>,
 }
 
 /// `npm-version`.
@@ -276,7 +284,16 @@ impl RefBody {
         RefKey::new(k)
     }
 
-    /// Blobs this record points at directly.
+    /// Children of an OCI index this ref leaves out on purpose (platforms not mirrored).
+    pub fn absent(&self) -> &[Digest] {
+        match self {
+            RefBody::OciTag(t) => &t.absent,
+            RefBody::OciManifest(m) => &m.absent,
+            _ => &[],
+        }
+    }
+
+    /// The blobs this ref points at directly.
     pub fn blobs(&self) -> Vec<Digest> {
         match self {
             RefBody::OciTag(t) => vec![t.digest.clone()],

@@ -644,6 +644,7 @@ fn resolve(
                         digest: img.digest.clone(),
                         media_type: img.media_type.clone(),
                         size: img.size,
+                        absent: Vec::new(),
                     })
                 }
                 None => RefBody::OciManifest(OciManifest {
@@ -651,6 +652,7 @@ fn resolve(
                     digest: img.digest.clone(),
                     media_type: img.media_type.clone(),
                     size: img.size,
+                    absent: Vec::new(),
                 }),
             };
             let key = body.key()?;
@@ -785,6 +787,49 @@ pub fn check_tag(tag: &str) -> Result<()> {
             reason: "must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}".into(),
         })
     }
+}
+
+/// Stores a manifest or index pulled from a registry as `repo` (tagged when `tag` is
+/// given): every blob and child manifest it names must already be in the bundle, except
+/// the index entries in `absent` (platforms left out on purpose). Returns the record to
+/// commit.
+pub fn store_pulled(
+    bundle: &Bundle,
+    repo: &str,
+    tag: Option<&str>,
+    media_type: &str,
+    bytes: &[u8],
+    absent: Vec<Digest>,
+) -> Result<RefRecord> {
+    let digest = Digest::of(bytes);
+    let kids = children(bytes).map_err(|e| Error::Other(format!("{repo}@{digest}: {e}")))?;
+    for c in &kids {
+        if !absent.contains(&c.digest) && !bundle.has_blob(&c.digest) {
+            return Err(Error::Other(format!(
+                "{repo}@{digest} needs {}, which is not in the bundle",
+                c.digest
+            )));
+        }
+    }
+    let stored = bundle.ingest(bytes, Some(&digest))?;
+    let (media_type, size) = (media_type.to_string(), stored.size);
+    Ok(RefRecord::new(match tag {
+        Some(tag) => RefBody::OciTag(OciTag {
+            repository: repo.to_string(),
+            tag: tag.to_string(),
+            digest,
+            media_type,
+            size,
+            absent,
+        }),
+        None => RefBody::OciManifest(OciManifest {
+            repository: repo.to_string(),
+            digest,
+            media_type,
+            size,
+            absent,
+        }),
+    }))
 }
 
 #[cfg(test)]

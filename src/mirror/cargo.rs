@@ -98,7 +98,7 @@ pub async fn mirror(
             let dl = dls.get(&p.source).cloned();
             async move {
                 match dl {
-                    Some(Ok(dl)) => one(&b, &p, &dl, &c).await,
+                    Some(Ok(dl)) => one(&b, &p, &dl, &c).await.map(Some),
                     Some(Err(e)) => Err(e),
                     None => Err("no registry for its source".into()),
                 }

@@ -36,9 +36,27 @@ pub struct Plan {
     /// Go modules.
     #[serde(default)]
     pub go: Go,
+    /// Container images.
+    #[serde(default)]
+    pub oci: Oci,
     /// Files by URL.
     #[serde(default)]
     pub raw: Vec<super::raw::Pinned>,
+}
+
+/// `[oci]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Oci {
+    /// Image references (`alpine:3.20`, `ghcr.io/org/img@sha256:…`).
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Platforms of multi-platform images to take (`linux/amd64`); empty or `all` takes all.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// Also take referrers (signatures, SBOMs).
+    #[serde(default)]
+    pub referrers: bool,
 }
 
 /// `[npm]`.
@@ -129,6 +147,7 @@ impl Plan {
             && self.cargo.lockfiles.is_empty()
             && self.go.sums.is_empty()
             && self.raw.is_empty()
+            && self.oci.images.is_empty()
     }
 }
 

@@ -56,7 +56,7 @@ pub async fn mirror(
         move |p| existing(&b, p),
         move |p| {
             let (b, c, proxy) = (bundle.clone(), client.clone(), proxy.clone());
-            async move { one(&b, &p, &proxy, &c).await }
+            async move { one(&b, &p, &proxy, &c).await.map(Some) }
         },
     )
     .await

@@ -7,6 +7,7 @@ pub mod cargo;
 pub mod config;
 pub mod go;
 pub mod npm;
+pub mod oci;
 pub mod pypi;
 pub mod raw;
 
@@ -115,7 +116,7 @@ const NOT_ATTEMPTED: &str =
     "not attempted after an earlier failure (--keep-going mirrors the rest)";
 
 /// Runs one ecosystem's artifacts through `fetch`, at most `opts.jobs` at once: an artifact
-/// `present` says the bundle holds is skipped, a dry run only plans, and after a failure the
+/// `present` says the bundle holds is skipped (as is one `fetch` finds unchanged, `None`), a dry run only plans, and after a failure the
 /// artifacts not yet started are left unless `opts.keep_going`. Items keep input order.
 pub(crate) async fn run<T, P, F, Fut>(
     ecosystem: &'static str,
@@ -129,7 +130,7 @@ where
     T: Send + 'static,
     P: Fn(&T) -> bool + Send + Sync + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<u64, String>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<Option<u64>, String>> + Send + 'static,
 {
     use std::sync::atomic::Ordering;
     watch.start(ecosystem, artifacts.len() as u64);
@@ -160,7 +161,8 @@ where
                 return item(Outcome::Failed, 0, Some(NOT_ATTEMPTED.into()));
             }
             match fetch(pin).await {
-                Ok(bytes) => item(Outcome::Added, bytes, None),
+                Ok(Some(bytes)) => item(Outcome::Added, bytes, None),
+                Ok(None) => item(Outcome::Skipped, 0, None),
                 Err(e) => {
                     if !keep_going {
                         stop.store(true, Ordering::Relaxed);
@@ -207,6 +209,10 @@ pub struct Inputs {
     pub go: Vec<crate::lockfiles::go_sum::Pinned>,
     /// Files by URL.
     pub raw: Vec<raw::Pinned>,
+    /// Container images.
+    pub oci: Vec<oci::ImageRef>,
+    /// Which platforms and whether referrers.
+    pub oci_selection: oci::Selection,
     /// Entries that cannot be mirrored, by ecosystem.
     pub unmirrorable: Vec<(&'static str, crate::lockfiles::Unmirrorable)>,
 }
@@ -259,6 +265,24 @@ impl Inputs {
         i.go.sort_by(|x, y| (&x.module, &x.version).cmp(&(&y.module, &y.version)));
         i.go.dedup_by(|x, y| x.module == y.module && x.version == y.version);
         i.raw = plan.raw.clone();
+        for spec in &plan.oci.images {
+            i.oci.push(oci::ImageRef::parse(spec)?);
+        }
+        i.oci.sort_by(|a, b| a.spec.cmp(&b.spec));
+        i.oci.dedup_by(|a, b| a.spec == b.spec);
+        i.oci_selection = oci::Selection {
+            platforms: plan
+                .oci
+                .platforms
+                .iter()
+                .filter(|p| p.as_str() != "all")
+                .map(|p| oci::Platform::parse(p))
+                .collect::<crate::Result<_>>()?,
+            referrers: plan.oci.referrers,
+        };
+        if plan.oci.platforms.iter().any(|p| p == "all") {
+            i.oci_selection.platforms.clear();
+        }
         i.unmirrorable = unmirrorable;
         Ok(i)
     }
@@ -280,6 +304,7 @@ pub async fn fetch(
     let cargo_client = Client::with_timeout("NORA_CARGO_TOKEN", opts.timeout)?;
     let go_client = Client::with_timeout("NORA_GO_PROXY_TOKEN", opts.timeout)?;
     let raw_client = Client::with_timeout("NORA_RAW_TOKEN", opts.timeout)?;
+    let oci_client = Client::with_timeout("NORA_OCI_TOKEN", opts.timeout)?;
     let sel = pypi::Selection {
         python_versions: plan.pypi.python_versions.clone(),
         platforms: plan.pypi.platforms.clone(),
@@ -295,7 +320,7 @@ pub async fn fetch(
         });
     }
     let empty = || async { Report::default() };
-    let (n, p, c, g, r) = tokio::join!(
+    let (n, p, c, g, r, o) = tokio::join!(
         async {
             if inputs.npm.is_empty() {
                 return empty().await;
@@ -362,8 +387,22 @@ pub async fn fetch(
             }
             raw::mirror(bundle.clone(), inputs.raw, &raw_client, opts, watch).await
         },
+        async {
+            if inputs.oci.is_empty() {
+                return empty().await;
+            }
+            oci::mirror(
+                bundle.clone(),
+                inputs.oci,
+                &inputs.oci_selection,
+                &oci_client,
+                opts,
+                watch,
+            )
+            .await
+        },
     );
-    for part in [n, p, c, g, r] {
+    for part in [n, p, c, g, r, o] {
         report.items.extend(part.items);
     }
     Ok(report)

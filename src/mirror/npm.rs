@@ -45,7 +45,7 @@ pub async fn mirror(
         move |p| present(&b, p),
         move |p| {
             let (b, c, up) = (bundle.clone(), client.clone(), upstream.clone());
-            async move { one(&b, &p, &up, &c).await }
+            async move { one(&b, &p, &up, &c).await.map(Some) }
         },
     )
     .await;

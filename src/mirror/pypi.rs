@@ -216,7 +216,7 @@ pub async fn mirror(
         },
         move |(_, f)| {
             let (b, c) = (bundle.clone(), client.clone());
-            async move { one(&b, &f, &c).await }
+            async move { one(&b, &f, &c).await.map(Some) }
         },
     )
     .await;

@@ -88,7 +88,7 @@ pub async fn mirror(
         move |p| present(&b, p),
         move |p| {
             let (b, c) = (bundle.clone(), client.clone());
-            async move { one(&b, &p, &c).await }
+            async move { one(&b, &p, &c).await.map(Some) }
         },
     )
     .await

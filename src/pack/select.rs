@@ -50,8 +50,9 @@ pub fn closure_in(
             )
         })
         .collect();
+    let absent = body.absent();
     while let Some((d, is_manifest)) = stack.pop() {
-        if !out.insert(d.clone()) {
+        if absent.contains(&d) || !out.insert(d.clone()) {
             continue;
         }
         if !present(&d) {

@@ -48,7 +48,7 @@ impl From<OciError> for ApiError {
         match e {
             OciError::NameInvalid(_) => ApiError::new(S::BAD_REQUEST, "NAME_INVALID", msg),
             OciError::NameUnknown(_) => ApiError::new(S::NOT_FOUND, "NAME_UNKNOWN", msg),
-            OciError::ManifestUnknown { .. } => {
+            OciError::ManifestUnknown { .. } | OciError::NotMirrored { .. } => {
                 ApiError::new(S::NOT_FOUND, "MANIFEST_UNKNOWN", msg)
             }
             OciError::ManifestInvalid(_) => ApiError::new(S::BAD_REQUEST, "MANIFEST_INVALID", msg),
@@ -310,6 +310,11 @@ async fn get_manifest(
     let fr = http::FileRequest::of(req);
     let answer = blocking(move || -> Result<Option<Response>> {
         let Some(found) = store::resolve(&c.bundle, &name, &reference)? else {
+            if let store::Reference::Digest(d) = &reference {
+                if let Some(e) = store::not_mirrored(&c.bundle, &name, d)? {
+                    return Err(e.into());
+                }
+            }
             return Ok(None);
         };
         let mut resp = http::serve_blob(&fr, &c.bundle, &found.digest, &found.media_type)?;

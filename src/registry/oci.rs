@@ -26,6 +26,16 @@ pub enum OciError {
         /// Tag or digest asked for.
         reference: String,
     },
+    /// A platform of a multi-platform image that was left out when it was mirrored.
+    #[error("manifest {digest} ({platform}) of {image} was not mirrored into this bundle, which holds only some platforms of it; mirror it with --platform {platform}")]
+    NotMirrored {
+        /// `repo:tag` or `repo@digest` of the index.
+        image: String,
+        /// The manifest asked for.
+        digest: Digest,
+        /// Its platform, as the index says.
+        platform: String,
+    },
     /// The manifest cannot be accepted.
     #[error("{0}")]
     ManifestInvalid(String),
@@ -128,6 +138,7 @@ pub fn resolve(b: &Bundle, repo: &str, reference: &Reference) -> Result<Option<M
                 digest: Digest::of(b""),
                 media_type: String::new(),
                 size: 0,
+                absent: Vec::new(),
             })
             .key()?;
             Ok(match b.read_ref(&key)? {
@@ -196,6 +207,7 @@ fn manifest_key(repo: &str, d: &Digest) -> crate::error::Result<crate::bundle::l
         digest: d.clone(),
         media_type: String::new(),
         size: 0,
+        absent: Vec::new(),
     })
     .key()
 }
@@ -279,6 +291,7 @@ pub fn put_manifest(
                 digest: digest.clone(),
                 media_type,
                 size,
+                absent: Vec::new(),
             }));
             crate::ecosystems::commit_ref(b, &rec, "serve")?;
         }
@@ -289,6 +302,7 @@ pub fn put_manifest(
                 digest: digest.clone(),
                 media_type,
                 size,
+                absent: Vec::new(),
             }));
             if crate::ecosystems::commit_ref(b, &rec, "serve")? != "unchanged" {
                 b.rebuild_oci_index()?;
@@ -296,6 +310,45 @@ pub fn put_manifest(
         }
     }
     Ok(Pushed { digest, subject })
+}
+
+/// When `d` is an index entry some ref of `repo` left out on purpose (a platform not
+/// mirrored), the error that says so.
+pub fn not_mirrored(b: &Bundle, repo: &str, d: &Digest) -> Result<Option<OciError>> {
+    if !repo_exists(b, repo) {
+        return Ok(None);
+    }
+    for (_, rec) in b.list_refs_under(&repo_parts(repo))? {
+        let Ok(rec) = rec else { continue };
+        if !rec.body.absent().contains(d) {
+            continue;
+        }
+        let index = rec.body.blobs().into_iter().next().map(|i| b.read_blob(&i));
+        let platform = index
+            .and_then(|r| r.ok())
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .and_then(|v| {
+                v.get("manifests")?.as_array()?.iter().find_map(|m| {
+                    if m.get("digest")?.as_str()? != d.to_string() {
+                        return None;
+                    }
+                    let p = m.get("platform")?;
+                    let f = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("");
+                    Some(if f("variant").is_empty() {
+                        format!("{}/{}", f("os"), f("architecture"))
+                    } else {
+                        format!("{}/{}/{}", f("os"), f("architecture"), f("variant"))
+                    })
+                })
+            })
+            .unwrap_or_else(|| "unknown platform".into());
+        return Ok(Some(OciError::NotMirrored {
+            image: rec.body.display_name(),
+            digest: d.clone(),
+            platform,
+        }));
+    }
+    Ok(None)
 }
 
 /// The tags of `repo`, sorted; `None` when the repository is unknown.

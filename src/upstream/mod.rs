@@ -3,6 +3,7 @@
 //! files or read with a size limit, and credentials taken from the environment and never
 //! shown.
 
+pub mod oci;
 pub mod simple;
 
 use std::time::Duration;
@@ -28,6 +29,14 @@ pub enum FetchError {
         url: String,
         /// What went wrong.
         reason: String,
+    },
+    /// The upstream wants credentials (401); `challenge` is its `WWW-Authenticate`.
+    #[error("{url}: upstream answered 401 (give credentials in the environment)")]
+    Unauthorized {
+        /// The URL.
+        url: String,
+        /// The `WWW-Authenticate` header.
+        challenge: String,
     },
     /// The body is larger than the caller allows.
     #[error("{url}: larger than {limit} bytes")]
@@ -111,20 +120,39 @@ impl Client {
     }
 
     /// GETs `url`, retrying what is worth retrying; hands the successful response over.
-    async fn send(&self, url: &str, accept: Option<&str>) -> Result<reqwest::Response, FetchError> {
+    /// `authorization` (a whole header value) replaces the client's own Bearer token.
+    pub async fn get(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Result<reqwest::Response, FetchError> {
         let mut last = None;
         for attempt in 0..self.attempts {
             let mut req = self.http.get(url);
             if let Some(a) = accept {
                 req = req.header(reqwest::header::ACCEPT, a);
             }
-            if let Some(t) = &self.auth {
-                req = req.bearer_auth(t);
+            match (authorization, &self.auth) {
+                (Some(a), _) => req = req.header(reqwest::header::AUTHORIZATION, a),
+                (None, Some(t)) => req = req.bearer_auth(t),
+                (None, None) => {}
             }
             let wait = match req.send().await {
                 Ok(r) if r.status().is_success() => return Ok(r),
                 Ok(r) if matches!(r.status().as_u16(), 404 | 410) => {
                     return Err(FetchError::NotFound(url.to_string()))
+                }
+                Ok(r) if r.status().as_u16() == 401 => {
+                    return Err(FetchError::Unauthorized {
+                        url: url.to_string(),
+                        challenge: r
+                            .headers()
+                            .get(reqwest::header::WWW_AUTHENTICATE)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_string(),
+                    })
                 }
                 Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
                     let after = r
@@ -174,27 +202,14 @@ impl Client {
         accept: Option<&str>,
         limit: u64,
     ) -> Result<(Vec<u8>, String), FetchError> {
-        let mut r = self.send(url, accept).await?;
+        let r = self.get(url, accept, None).await?;
         let content_type = r
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let mut out = Vec::new();
-        while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
-            url: url.to_string(),
-            reason: error_chain(&e.without_url()),
-        })? {
-            if out.len() as u64 + chunk.len() as u64 > limit {
-                return Err(FetchError::TooLarge {
-                    url: url.to_string(),
-                    limit,
-                });
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok((out, content_type))
+        Ok((read_body(r, url, limit).await?, content_type))
     }
 
     /// Streams `url` into `file` (from its start), returning the bytes written.
@@ -209,26 +224,57 @@ impl Client {
         url: &str,
         file: &mut std::fs::File,
     ) -> Result<(u64, String), FetchError> {
-        use sha2::Digest as _;
-        use std::io::Write;
-        let mut hasher = sha2::Sha256::new();
-        let io = |source| FetchError::Io {
-            url: url.to_string(),
-            source,
-        };
-        let mut r = self.send(url, None).await?;
-        let mut n = 0u64;
-        while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
-            url: url.to_string(),
-            reason: error_chain(&e.without_url()),
-        })? {
-            tokio::task::block_in_place(|| file.write_all(&chunk)).map_err(io)?;
-            hasher.update(&chunk);
-            n += chunk.len() as u64;
-        }
-        tokio::task::block_in_place(|| file.flush()).map_err(io)?;
-        Ok((n, hex::encode(hasher.finalize())))
+        save_body(self.get(url, None, None).await?, url, file).await
     }
+}
+
+/// The whole body of a response from `url`, refusing more than `limit` bytes.
+pub async fn read_body(
+    mut r: reqwest::Response,
+    url: &str,
+    limit: u64,
+) -> Result<Vec<u8>, FetchError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
+        url: url.to_string(),
+        reason: error_chain(&e.without_url()),
+    })? {
+        if out.len() as u64 + chunk.len() as u64 > limit {
+            return Err(FetchError::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// Streams a response from `url` into `file` (from its start), returning the bytes written
+/// and their hex SHA-256.
+pub async fn save_body(
+    mut r: reqwest::Response,
+    url: &str,
+    file: &mut std::fs::File,
+) -> Result<(u64, String), FetchError> {
+    use sha2::Digest as _;
+    use std::io::Write;
+    let mut hasher = sha2::Sha256::new();
+    let io = |source| FetchError::Io {
+        url: url.to_string(),
+        source,
+    };
+    let mut n = 0u64;
+    while let Some(chunk) = r.chunk().await.map_err(|e| FetchError::Transport {
+        url: url.to_string(),
+        reason: error_chain(&e.without_url()),
+    })? {
+        tokio::task::block_in_place(|| file.write_all(&chunk)).map_err(io)?;
+        hasher.update(&chunk);
+        n += chunk.len() as u64;
+    }
+    tokio::task::block_in_place(|| file.flush()).map_err(io)?;
+    Ok((n, hex::encode(hasher.finalize())))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -141,3 +141,36 @@ pub fn pypiserver(packages: &Path) -> Option<Peer> {
         &log,
     ))
 }
+
+/// CNCF distribution (Debian's `docker-registry`) storing under `dir`, no auth.
+pub fn docker_registry(dir: &Path) -> Option<Peer> {
+    if !super::server::require("docker-registry") {
+        return None;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let port = free_port();
+    let config = dir.join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("registry.log");
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    Some(wait_ready(
+        child,
+        format!("http://127.0.0.1:{port}"),
+        "/v2/",
+        &log,
+    ))
+}
