@@ -42,7 +42,7 @@ impl Global {
     /// Prints a line of text output unless `--json` or `--quiet`.
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.json && !self.quiet {
-            println!("{}", line.as_ref());
+            out(line.as_ref());
         }
     }
     /// Prints a note on stderr unless `--quiet`.
@@ -53,10 +53,7 @@ impl Global {
     }
     /// Prints a value as JSON on stdout.
     pub fn print_json(&self, v: &impl serde::Serialize) -> anyhow::Result<()> {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(v).context("serialize report")?
-        );
+        out(&serde_json::to_string_pretty(v).context("serialize report")?);
         Ok(())
     }
     /// A progress reporter: a bar on a terminal, nothing otherwise.
@@ -66,6 +63,23 @@ impl Global {
         } else {
             Box::new(Bar(ProgressBar::hidden()))
         }
+    }
+}
+
+/// Exit code when stdout was closed early (as a shell reports a process SIGPIPE ended).
+pub const BROKEN_PIPE: i32 = 141;
+
+/// Writes a line to stdout. When the reader has gone (`nora ls | head`), exits quietly with
+/// [`BROKEN_PIPE`] instead of panicking.
+pub fn out(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}").and_then(|_| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(BROKEN_PIPE);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(1);
     }
 }
 

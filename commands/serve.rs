@@ -128,15 +128,15 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         cfg.listen,
         |addr| {
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"listening": format!("http://{addr}"), "bundle": bundle})
+                crate::common::out(
+                    &serde_json::json!({"listening": format!("http://{addr}"), "bundle": bundle})
+                        .to_string(),
                 );
             } else {
-                println!("nora serve: listening on http://{addr} (bundle {bundle})");
+                crate::common::out(&format!(
+                    "nora serve: listening on http://{addr} (bundle {bundle})"
+                ));
             }
-            use std::io::Write;
-            let _ = std::io::stdout().flush();
         },
         nora::serve::shutdown_signal(),
     ))?;

@@ -51,7 +51,7 @@ pub fn run(a: Args, g: &Global) -> Outcome {
                     "created token {} ({}, role {}); it is shown only now:",
                     rec.id, rec.name, rec.role
                 ));
-                println!("{token}");
+                crate::common::out(&token);
             }
         }
         Action::List => {

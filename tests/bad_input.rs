@@ -407,3 +407,33 @@ fn artifacts_that_are_not_what_their_ecosystem_says() {
         .failure();
     assert_eq!(before, snapshot(&env.path("b")));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_output_quietly() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let env = Env::new();
+    env.init("b");
+    let s = env.samples();
+    env.add_all("b", &s);
+    // a pipe whose reading end is already closed: the first write fails with EPIPE
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe { libc::close(fds[0]) };
+    let write_end = unsafe { OwnedFd::from_raw_fd(fds[1]) };
+    for args in [vec!["ls"], vec!["--json", "ls"]] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("nora"))
+            .arg("--bundle")
+            .arg(env.path("b"))
+            .args(&args)
+            .stdout(std::process::Stdio::from(write_end.try_clone().unwrap()))
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
