@@ -9,6 +9,7 @@ use crate::bundle::Bundle;
 use crate::lockfiles::npm_lock::Pinned;
 use crate::upstream::{Client, FetchError};
 use base64::Engine as _;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Abbreviated packuments are all a mirror needs from the metadata.
@@ -49,24 +50,38 @@ pub async fn mirror(
         },
     )
     .await;
-    // `latest` moves once all versions are in, one package at a time, so that concurrent
-    // downloads cannot leave it on a lower version
-    for item in report
-        .items
-        .iter_mut()
-        .filter(|i| i.outcome == Outcome::Added)
-    {
-        let Some((name, version)) = item.name.rsplit_once('@') else {
-            continue;
-        };
-        let moved = tokio::task::block_in_place(|| -> crate::Result<()> {
-            let _lock = b2.lock_shared()?;
-            if let Some(tag) = crate::ecosystems::npm::latest_tag(&b2, name, version)? {
-                crate::ecosystems::commit_ref(&b2, &tag, "mirror")?;
+    // `latest` moves once all versions are in, to the highest one added per package, so
+    // that concurrent downloads cannot leave it on a lower version; packages in parallel
+    let mut highest: HashMap<&str, &str> = HashMap::new();
+    for item in report.items.iter().filter(|i| i.outcome == Outcome::Added) {
+        if let Some((name, version)) = item.name.rsplit_once('@') {
+            let e = highest.entry(name).or_insert(version);
+            let newer = |a: &str, b: &str| matches!((semver::Version::parse(a), semver::Version::parse(b)), (Ok(a), Ok(b)) if a > b);
+            if newer(version, e) {
+                *e = version;
             }
-            Ok(())
-        });
-        if let Err(e) = moved {
+        }
+    }
+    let failed: HashMap<String, String> = tokio::task::block_in_place(|| {
+        use rayon::prelude::*;
+        highest
+            .into_par_iter()
+            .filter_map(|(name, version)| {
+                let moved = (|| -> crate::Result<()> {
+                    let _lock = b2.lock_shared()?;
+                    if let Some(tag) = crate::ecosystems::npm::latest_tag(&b2, name, version)? {
+                        crate::ecosystems::commit_ref(&b2, &tag, "mirror")?;
+                    }
+                    Ok(())
+                })();
+                moved
+                    .err()
+                    .map(|e| (format!("{name}@{version}"), e.to_string()))
+            })
+            .collect()
+    });
+    for item in report.items.iter_mut() {
+        if let Some(e) = failed.get(&item.name) {
             item.outcome = Outcome::Failed;
             item.error = Some(format!(
                 "stored, but its latest dist-tag could not be set: {e}"
