@@ -56,7 +56,7 @@ enum Command {
     Serve(serve::Args),
     Token(token::Args),
     Key(key::Args),
-    Mirror(mirror::Args),
+    Mirror(Box<mirror::Args>),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(a, g),
         Command::Token(a) => token::run(a, g),
         Command::Key(a) => key::run(a, g),
-        Command::Mirror(a) => mirror::run(a, g),
+        Command::Mirror(a) => mirror::run(*a, g),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => man::run(a),
     };

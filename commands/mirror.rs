@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 /// lockfile fetches only what is new. Exits 1 when anything failed (with --keep-going the
 /// rest is still mirrored). Upstream credentials come from the environment only
 /// (NORA_NPM_TOKEN, NORA_PYPI_TOKEN, NORA_CARGO_TOKEN, NORA_GO_PROXY_TOKEN,
-/// NORA_RAW_TOKEN, sent as Bearer tokens; NORA_OCI_USERNAME and NORA_OCI_PASSWORD for
+/// NORA_MAVEN_TOKEN, NORA_RAW_TOKEN, sent as Bearer tokens; NORA_OCI_USERNAME and NORA_OCI_PASSWORD for
 /// registries' token endpoints) and are never written or logged.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -59,6 +59,17 @@ pub struct Args {
     /// GOPROXY to fetch modules from [default: https://proxy.golang.org].
     #[arg(long, env = "NORA_GO_PROXY", value_name = "URL")]
     go_proxy: Option<String>,
+    /// Maven coordinates group:artifact:version[:classifier][@type], mirrored with what they
+    /// depend on (repeatable).
+    #[arg(long, value_name = "GAV")]
+    maven: Vec<String>,
+    /// A project's pom.xml whose dependencies (and their parents and BOMs) to mirror
+    /// (repeatable).
+    #[arg(long = "maven-pom", value_name = "FILE")]
+    maven_pom: Vec<PathBuf>,
+    /// Maven repository to fetch from [default: https://repo.maven.apache.org/maven2].
+    #[arg(long, env = "NORA_MAVEN_REPO", value_name = "URL")]
+    maven_repo: Option<String>,
     /// A container image to mirror: name[:tag] or name@sha256:… (repeatable). Names without
     /// a registry host are Docker Hub's (library/ for one-component names).
     #[arg(long, value_name = "REF")]
@@ -94,7 +105,9 @@ impl Args {
             && self.cargo_lock.is_empty()
             && self.go_sum.is_empty()
             && self.raw.is_empty()
-            && self.image.is_empty())
+            && self.image.is_empty()
+            && self.maven.is_empty()
+            && self.maven_pom.is_empty())
     }
 
     /// The mirror.toml (if any) with the flags laid over it.
@@ -116,6 +129,9 @@ impl Args {
         plan.cargo.lockfiles.extend(self.cargo_lock);
         plan.go.sums.extend(self.go_sum);
         plan.oci.images.extend(self.image);
+        plan.maven.artifacts.extend(self.maven);
+        plan.maven.poms.extend(self.maven_pom);
+        plan.maven.repository = self.maven_repo.or(plan.maven.repository);
         plan.oci.platforms.extend(self.platform);
         plan.oci.referrers |= self.referrers;
         for r in &self.raw {
@@ -128,7 +144,7 @@ impl Args {
         plan.jobs = self.jobs.or(plan.jobs);
         anyhow::ensure!(
             !plan.is_empty(),
-            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --image references, --raw URLs, or a mirror.toml (--config FILE)"
+            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --maven coordinates or --maven-pom, --image references, --raw URLs, or a mirror.toml (--config FILE)"
         );
         Ok(plan)
     }

@@ -4,6 +4,7 @@
 pub mod cargo_lock;
 pub mod go_sum;
 pub mod npm_lock;
+pub mod pom;
 pub mod python;
 pub mod yarn_lock;
 

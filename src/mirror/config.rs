@@ -16,6 +16,8 @@ pub mod defaults {
     pub const CARGO_INDEX: &str = "sparse+https://index.crates.io/";
     /// Go module proxy.
     pub const GO_PROXY: &str = "https://proxy.golang.org";
+    /// Maven Central.
+    pub const MAVEN_REPOSITORY: &str = "https://repo.maven.apache.org/maven2";
 }
 
 /// The whole of a mirror run's inputs.
@@ -36,12 +38,29 @@ pub struct Plan {
     /// Go modules.
     #[serde(default)]
     pub go: Go,
+    /// Maven artifacts and projects.
+    #[serde(default)]
+    pub maven: Maven,
     /// Container images.
     #[serde(default)]
     pub oci: Oci,
     /// Files by URL.
     #[serde(default)]
     pub raw: Vec<super::raw::Pinned>,
+}
+
+/// `[maven]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Maven {
+    /// Repository URL (Maven Central's layout).
+    pub repository: Option<String>,
+    /// `group:artifact:version[:classifier][@type]` coordinates, resolved transitively.
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+    /// Projects' pom.xml files whose dependencies to resolve.
+    #[serde(default)]
+    pub poms: Vec<PathBuf>,
 }
 
 /// `[oci]`.
@@ -126,6 +145,7 @@ impl Plan {
             &mut plan.pypi.lockfiles,
             &mut plan.cargo.lockfiles,
             &mut plan.go.sums,
+            &mut plan.maven.poms,
         ] {
             for p in list.iter_mut() {
                 if p.is_relative() {
@@ -148,6 +168,8 @@ impl Plan {
             && self.go.sums.is_empty()
             && self.raw.is_empty()
             && self.oci.images.is_empty()
+            && self.maven.artifacts.is_empty()
+            && self.maven.poms.is_empty()
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod cargo;
 pub mod config;
 pub mod go;
+pub mod maven;
 pub mod npm;
 pub mod oci;
 pub mod pypi;
@@ -209,6 +210,10 @@ pub struct Inputs {
     pub go: Vec<crate::lockfiles::go_sum::Pinned>,
     /// Files by URL.
     pub raw: Vec<raw::Pinned>,
+    /// Maven coordinates to resolve.
+    pub maven: Vec<crate::ecosystems::maven::Coordinates>,
+    /// Maven projects whose dependencies to resolve.
+    pub maven_poms: Vec<std::path::PathBuf>,
     /// Container images.
     pub oci: Vec<oci::ImageRef>,
     /// Which platforms and whether referrers.
@@ -265,6 +270,18 @@ impl Inputs {
         i.go.sort_by(|x, y| (&x.module, &x.version).cmp(&(&y.module, &y.version)));
         i.go.dedup_by(|x, y| x.module == y.module && x.version == y.version);
         i.raw = plan.raw.clone();
+        for c in &plan.maven.artifacts {
+            i.maven
+                .push(crate::ecosystems::maven::Coordinates::parse_gav(c)?);
+        }
+        for f in &plan.maven.poms {
+            crate::lockfiles::pom::parse(
+                &std::fs::read(f)
+                    .map_err(|e| crate::Error::Other(format!("read {}: {e}", f.display())))?,
+                &f.display().to_string(),
+            )?;
+            i.maven_poms.push(f.clone());
+        }
         for spec in &plan.oci.images {
             i.oci.push(oci::ImageRef::parse(spec)?);
         }
@@ -305,6 +322,12 @@ pub async fn fetch(
     let go_client = Client::with_timeout("NORA_GO_PROXY_TOKEN", opts.timeout)?;
     let raw_client = Client::with_timeout("NORA_RAW_TOKEN", opts.timeout)?;
     let oci_client = Client::with_timeout("NORA_OCI_TOKEN", opts.timeout)?;
+    let maven_client = Client::with_timeout("NORA_MAVEN_TOKEN", opts.timeout)?;
+    let maven_repo = plan
+        .maven
+        .repository
+        .as_deref()
+        .unwrap_or(defaults::MAVEN_REPOSITORY);
     let sel = pypi::Selection {
         python_versions: plan.pypi.python_versions.clone(),
         platforms: plan.pypi.platforms.clone(),
@@ -320,7 +343,7 @@ pub async fn fetch(
         });
     }
     let empty = || async { Report::default() };
-    let (n, p, c, g, r, o) = tokio::join!(
+    let (n, p, c, g, r, o, m) = tokio::join!(
         async {
             if inputs.npm.is_empty() {
                 return empty().await;
@@ -401,8 +424,41 @@ pub async fn fetch(
             )
             .await
         },
+        async {
+            if inputs.maven.is_empty() && inputs.maven_poms.is_empty() {
+                return empty().await;
+            }
+            let mut resolver = maven::Resolver::new(maven_repo, maven_client.clone());
+            let mut resolved = resolver.resolve_coordinates(&inputs.maven).await;
+            for f in &inputs.maven_poms {
+                if resolved.is_ok() {
+                    resolved = resolver.resolve_project(f).await;
+                }
+            }
+            if let Err(e) = resolved {
+                return Report {
+                    items: vec![Item {
+                        ecosystem: "maven",
+                        name: "dependency resolution".into(),
+                        outcome: Outcome::Failed,
+                        bytes: 0,
+                        error: Some(e),
+                    }],
+                };
+            }
+            let files = resolver.files.into_iter().collect();
+            maven::mirror(
+                bundle.clone(),
+                files,
+                maven_repo,
+                &maven_client,
+                opts,
+                watch,
+            )
+            .await
+        },
     );
-    for part in [n, p, c, g, r, o] {
+    for part in [n, p, c, g, r, o, m] {
         report.items.extend(part.items);
     }
     Ok(report)
