@@ -8,51 +8,16 @@ mod common;
 use common::server::{curl, require, Server};
 use common::{fixtures, snapshot, Env};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const DEPLOY: &str = "org.apache.maven.plugins:maven-deploy-plugin:3.0.0:deploy-file";
 const COPY: &str = "org.apache.maven.plugins:maven-dependency-plugin:3.5.0:copy-dependencies";
 
-/// A local repository seeded from Debian's plugins and a settings.xml mirroring `*` to nora
-/// (with SNAPSHOTs enabled on `central`, as with any repository manager).
 fn settings(env: &Env, s: &Server, password: &str, tag: &str) -> PathBuf {
-    let repo = env.path(&format!("m2-{tag}"));
-    std::fs::create_dir_all(&repo).unwrap();
-    let o = Command::new("cp")
-        .arg("-rs")
-        .arg("/usr/share/maven-repo/.")
-        .arg(&repo)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let path = env.path(&format!("settings-{tag}.xml"));
-    std::fs::write(
-        &path,
-        format!(
-            r#"<settings><localRepository>{}</localRepository>
-<mirrors><mirror><id>nora</id><mirrorOf>*</mirrorOf><url>{}/maven2/</url></mirror></mirrors>
-<servers><server><id>nora</id><username>ci</username><password>{password}</password></server></servers>
-<profiles><profile><id>snapshots</id><repositories><repository><id>central</id><url>http://central</url>
-<releases><enabled>true</enabled></releases><snapshots><enabled>true</enabled></snapshots></repository></repositories></profile></profiles>
-<activeProfiles><activeProfile>snapshots</activeProfile></activeProfiles>
-</settings>"#,
-            repo.display(),
-            s.url
-        ),
-    )
-    .unwrap();
-    path
+    common::clients::maven_settings(&env.path(&format!("mvn-{tag}")), &s.url, password)
 }
 
 fn mvn(dir: &Path, settings: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("mvn")
-        .args(["-B", "-q", "-C", "-s"])
-        .arg(settings)
-        .args(args)
-        .current_dir(dir)
-        .env("MAVEN_OPTS", "-Xmx256m")
-        .output()
-        .expect("run mvn")
+    common::clients::mvn(dir, settings, args)
 }
 
 fn ok(o: &std::process::Output) {

@@ -1,4 +1,4 @@
-//! The go, cargo, npm and pip commands as the tests run them: isolated homes and caches, nothing
+//! The go, cargo, npm, pip and mvn commands as the tests run them: isolated homes and caches, nothing
 //! fetched from anywhere but the proxy or registry given.
 
 use std::path::{Path, PathBuf};
@@ -139,4 +139,47 @@ pub fn venv(path: &Path, system: bool) -> PathBuf {
     let o = c.arg(path).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     path.to_path_buf()
+}
+
+/// Under `dir`: a local repository seeded from Debian's plugins, and a settings.xml
+/// mirroring `*` to `{url}/maven2/` (SNAPSHOTs enabled on `central`, as with any repository
+/// manager) with `password` for server `nora`. Returns the settings file.
+pub fn maven_settings(dir: &Path, url: &str, password: &str) -> PathBuf {
+    let repo = dir.join("m2");
+    std::fs::create_dir_all(&repo).unwrap();
+    let o = Command::new("cp")
+        .arg("-rs")
+        .arg("/usr/share/maven-repo/.")
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let path = dir.join("settings.xml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"<settings><localRepository>{}</localRepository>
+<mirrors><mirror><id>nora</id><mirrorOf>*</mirrorOf><url>{url}/maven2/</url></mirror></mirrors>
+<servers><server><id>nora</id><username>ci</username><password>{password}</password></server></servers>
+<profiles><profile><id>snapshots</id><repositories><repository><id>central</id><url>http://central</url>
+<releases><enabled>true</enabled></releases><snapshots><enabled>true</enabled></snapshots></repository></repositories></profile></profiles>
+<activeProfiles><activeProfile>snapshots</activeProfile></activeProfiles>
+</settings>"#,
+            repo.display(),
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `mvn -B -q -C -s SETTINGS ARGS` in `dir`.
+pub fn mvn(dir: &Path, settings: &Path, args: &[&str]) -> Output {
+    Command::new("mvn")
+        .args(["-B", "-q", "-C", "-s"])
+        .arg(settings)
+        .args(args)
+        .current_dir(dir)
+        .env("MAVEN_OPTS", "-Xmx256m")
+        .output()
+        .expect("run mvn")
 }
