@@ -197,6 +197,9 @@ complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-lock -d 'A Ca
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-index -d 'Sparse index to fetch crates.io\'s crates from (crates of other sparse registries come from the registry their lock entry names) [default: sparse+https://index.crates.io/]' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-sum -d 'A go.sum whose modules to mirror (repeatable)' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-proxy -d 'GOPROXY to fetch modules from [default: https://proxy.golang.org]' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l maven -d 'Maven coordinates group:artifact:version[:classifier][@type], mirrored with what they depend on (repeatable)' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l maven-pom -d 'A project\'s pom.xml whose dependencies (and their parents and BOMs) to mirror (repeatable)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l maven-repo -d 'Maven repository to fetch from [default: https://repo.maven.apache.org/maven2]' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l image -d 'A container image to mirror: name[:tag] or name@sha256:… (repeatable). Names without a registry host are Docker Hub\'s (library/ for one-component names)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l platform -d 'Of multi-platform images take only this platform, os/arch[/variant] (repeatable; default: all)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l raw -d 'A file to fetch, as URL#sha256=HEX; stored under /raw/<host>/<path> (repeatable)' -r
