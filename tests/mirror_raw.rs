@@ -165,3 +165,77 @@ fn corrupted_hung_dead_and_missing_upstreams_change_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected URL#sha256=HEX"));
     assert_eq!(snapshot(&env.path("c")), before);
 }
+
+#[test]
+fn a_run_killed_mid_download_resumes_without_fetching_again() {
+    let done = b"already here".to_vec();
+    let big = vec![7u8; 1 << 20];
+    let up = Upstream::start(vec![
+        ("/done.bin", route(&done)),
+        (
+            "/big.bin",
+            Route {
+                stall_first: 1,
+                ..route(&big)
+            },
+        ),
+    ]);
+    let env = Env::new();
+    env.init("a");
+    let specs = [
+        format!("{}/done.bin#sha256={}", up.url, sha(&done)),
+        format!("{}/big.bin#sha256={}", up.url, sha(&big)),
+    ];
+    let args = ["mirror", "--raw", &specs[0], "--raw", &specs[1]];
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nora"))
+        .arg("--bundle")
+        .arg(env.path("a"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait until one file is in and the other is half-way, then SIGKILL
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let has_done = || {
+        walkdir::WalkDir::new(env.path("a/refs/raw"))
+            .into_iter()
+            .flatten()
+            .any(|e| e.file_type().is_file() && e.path().to_string_lossy().contains("done.bin"))
+    };
+    while !(up.hits("/big.bin") == 1 && has_done()) {
+        assert!(Instant::now() < deadline, "the run never got half-way");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    env.nora("a", &["verify"]).assert().success();
+    let ls = String::from_utf8(env.nora("a", &["ls"]).output().unwrap().stdout).unwrap();
+    assert!(ls.contains("done.bin") && !ls.contains("big.bin"), "{ls}");
+
+    let out = env
+        .nora(
+            "a",
+            &["--json", "mirror", "--raw", &specs[0], "--raw", &specs[1]],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&out);
+    assert_eq!(
+        (r["added"].as_u64(), r["skipped"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(
+        up.hits("/done.bin"),
+        1,
+        "what the bundle has is not fetched again"
+    );
+    assert_eq!(up.hits("/big.bin"), 2);
+    env.nora("a", &["verify"]).assert().success();
+}

@@ -16,6 +16,9 @@ pub struct Route {
     pub fail_first: usize,
     /// Never answer (the connection stays open).
     pub hang: bool,
+    /// Send the headers and half the body, then stall, this many times before answering
+    /// whole.
+    pub stall_first: usize,
 }
 
 /// The running server; it stops with the test process.
@@ -64,6 +67,17 @@ impl Upstream {
                     let (status, body): (&str, &[u8]) = match routes.get(&path) {
                         None => ("404 Not Found", b"not found"),
                         Some(r) if r.hang => {
+                            std::thread::sleep(std::time::Duration::from_secs(600));
+                            return;
+                        }
+                        Some(r) if n <= r.stall_first => {
+                            let _ = write!(
+                                conn,
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                r.body.len()
+                            );
+                            let _ = conn.write_all(&r.body[..r.body.len() / 2]);
+                            let _ = conn.flush();
                             std::thread::sleep(std::time::Duration::from_secs(600));
                             return;
                         }
