@@ -31,6 +31,10 @@ pub struct Args {
     /// A package-lock.json, npm-shrinkwrap.json or yarn.lock (repeatable).
     #[arg(long = "npm-lock", value_name = "FILE")]
     npm_lock: Vec<PathBuf>,
+    /// An npm package as name[@range] (range or dist-tag; default latest), mirrored with
+    /// its dependency tree resolved against the registry (repeatable).
+    #[arg(long, value_name = "SPEC")]
+    npm: Vec<String>,
     /// npm registry to fetch packages from [default: https://registry.npmjs.org].
     #[arg(long, env = "NORA_NPM_REGISTRY", value_name = "URL")]
     npm_registry: Option<String>,
@@ -101,6 +105,7 @@ pub struct Args {
 impl Args {
     fn has_inputs(&self) -> bool {
         !(self.npm_lock.is_empty()
+            && self.npm.is_empty()
             && self.pypi_lock.is_empty()
             && self.cargo_lock.is_empty()
             && self.go_sum.is_empty()
@@ -123,6 +128,7 @@ impl Args {
             None => Plan::default(),
         };
         plan.npm.lockfiles.extend(self.npm_lock);
+        plan.npm.packages.extend(self.npm);
         plan.pypi.lockfiles.extend(self.pypi_lock);
         plan.pypi.python_versions.extend(self.python_version);
         plan.pypi.platforms.extend(self.wheel_platform);
@@ -144,7 +150,7 @@ impl Args {
         plan.jobs = self.jobs.or(plan.jobs);
         anyhow::ensure!(
             !plan.is_empty(),
-            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --maven coordinates or --maven-pom, --image references, --raw URLs, or a mirror.toml (--config FILE)"
+            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --npm specs, --maven coordinates or --maven-pom, --image references, --raw URLs, or a mirror.toml (--config FILE)"
         );
         Ok(plan)
     }

@@ -87,6 +87,9 @@ pub struct Npm {
     /// package-lock.json, npm-shrinkwrap.json or yarn.lock files.
     #[serde(default)]
     pub lockfiles: Vec<PathBuf>,
+    /// `name@range` specs, resolved against the registry with their dependency trees.
+    #[serde(default)]
+    pub packages: Vec<String>,
 }
 
 /// `[pypi]`.
@@ -163,6 +166,7 @@ impl Plan {
     /// True when nothing is asked for.
     pub fn is_empty(&self) -> bool {
         self.npm.lockfiles.is_empty()
+            && self.npm.packages.is_empty()
             && self.pypi.lockfiles.is_empty()
             && self.cargo.lockfiles.is_empty()
             && self.go.sums.is_empty()

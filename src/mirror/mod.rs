@@ -8,6 +8,7 @@ pub mod config;
 pub mod go;
 pub mod maven;
 pub mod npm;
+pub mod npm_tree;
 pub mod oci;
 pub mod pypi;
 pub mod raw;
@@ -202,6 +203,8 @@ pub(crate) fn temp_file(
 pub struct Inputs {
     /// npm packages.
     pub npm: Vec<crate::lockfiles::npm_lock::Pinned>,
+    /// npm `name@range` specs to resolve against the registry.
+    pub npm_specs: Vec<String>,
     /// Python project versions.
     pub pypi: Vec<crate::lockfiles::python::Pinned>,
     /// Crates.
@@ -249,6 +252,10 @@ impl Inputs {
         i.npm.sort();
         i.npm
             .dedup_by(|x, y| x.name == y.name && x.version == y.version);
+        for spec in &plan.npm.packages {
+            npm_tree::parse_spec(spec)?;
+        }
+        i.npm_specs = plan.npm.packages.clone();
         for f in &plan.pypi.lockfiles {
             let (p, u) = python::read(f)?;
             i.pypi.extend(p);
@@ -345,21 +352,44 @@ pub async fn fetch(
     let empty = || async { Report::default() };
     let (n, p, c, g, r, o, m) = tokio::join!(
         async {
-            if inputs.npm.is_empty() {
-                return empty().await;
+            let mut pins = inputs.npm;
+            let registry = plan
+                .npm
+                .registry
+                .as_deref()
+                .unwrap_or(defaults::NPM_REGISTRY);
+            let mut report = Report::default();
+            if !inputs.npm_specs.is_empty() {
+                match npm_tree::resolve(&inputs.npm_specs, registry, &npm_client).await {
+                    Ok((resolved, skipped)) => {
+                        pins.extend(resolved);
+                        pins.sort();
+                        pins.dedup_by(|x, y| x.name == y.name && x.version == y.version);
+                        report.items.extend(skipped.into_iter().map(|u| Item {
+                            ecosystem: "npm",
+                            name: u.name,
+                            outcome: Outcome::Failed,
+                            bytes: 0,
+                            error: Some(format!("not mirrorable: {}", u.reason)),
+                        }));
+                    }
+                    Err(e) => {
+                        report.items.push(Item {
+                            ecosystem: "npm",
+                            name: "dependency resolution".into(),
+                            outcome: Outcome::Failed,
+                            bytes: 0,
+                            error: Some(e),
+                        });
+                        return report;
+                    }
+                }
             }
-            npm::mirror(
-                bundle.clone(),
-                inputs.npm,
-                plan.npm
-                    .registry
-                    .as_deref()
-                    .unwrap_or(defaults::NPM_REGISTRY),
-                &npm_client,
-                opts,
-                watch,
-            )
-            .await
+            if !pins.is_empty() {
+                let r = npm::mirror(bundle.clone(), pins, registry, &npm_client, opts, watch).await;
+                report.items.extend(r.items);
+            }
+            report
         },
         async {
             if inputs.pypi.is_empty() {
