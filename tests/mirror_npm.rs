@@ -296,3 +296,108 @@ fn yarn_lock_tampered_integrity_and_missing_packages() {
     );
     assert_eq!(snapshot(&env.path("c")), before);
 }
+
+#[test]
+fn range_specs_resolve_their_trees_and_npm_install_works_across_the_gap() {
+    if !require("npm") {
+        return;
+    }
+    let env = Env::new();
+    env.init("up");
+    let up = Server::start(env.dir.path(), &env.path("up"), &[]);
+    let registry = format!("{}/npm/", up.url);
+    for v in ["1.0.0", "1.2.0", "2.0.0"] {
+        publish_to(&env, &registry, "left", v, &[], None);
+    }
+    publish_to(&env, &registry, "@acme/util", "1.0.0", &[], None);
+    publish_to(
+        &env,
+        &registry,
+        "app-lib",
+        "1.0.0",
+        &[("left", "^1.0.0")],
+        None,
+    );
+    let deps = [("left", "^1.0.0"), ("@acme/util", "^1")];
+    publish_to(&env, &registry, "app-lib", "1.1.0", &deps, None);
+    publish_to(
+        &env,
+        &registry,
+        "app-lib",
+        "2.0.0-beta.1",
+        &deps,
+        Some("next"),
+    );
+
+    env.init("a");
+    let run = |bundle: &str, spec: &str| {
+        let out = env
+            .nora(
+                bundle,
+                &[
+                    "--json",
+                    "mirror",
+                    "--npm",
+                    spec,
+                    "--npm-registry",
+                    &registry,
+                ],
+            )
+            .output()
+            .unwrap();
+        (out.status.code(), json(&out))
+    };
+    let (code, r) = run("a", "app-lib@^1.0.0");
+    assert_eq!(code, Some(0), "{r}");
+    let mut added: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["outcome"] == "added")
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    added.sort();
+    assert_eq!(
+        added,
+        ["@acme/util@1.0.0", "app-lib@1.1.0", "left@1.2.0"],
+        "{r}"
+    );
+
+    env.init("c");
+    let before = snapshot(&env.path("c"));
+    let (code, r) = run("c", "nosuch@1");
+    assert_eq!(code, Some(1));
+    assert!(
+        r["items"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("nosuch does not exist upstream"),
+        "{r}"
+    );
+    let (code, r) = run("c", "left@^9");
+    assert_eq!(code, Some(1));
+    assert!(
+        r["items"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("left@^9: no version upstream satisfies the range"),
+        "{r}"
+    );
+    assert_eq!(snapshot(&env.path("c")), before);
+    drop(up);
+
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let app = env.path("fresh-app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(
+        app.join("package.json"),
+        r#"{"name":"fresh","version":"1.0.0","private":true}"#,
+    )
+    .unwrap();
+    let npm_far = Npm::new(&env.path("npm-far"), &format!("{}/npm/", far.url), "nora_x");
+    npm_far.ok(&app, &["install", "app-lib@^1.0.0"]);
+    assert_eq!(installed(&app, "node_modules/app-lib"), "1.1.0");
+    assert_eq!(installed(&app, "node_modules/left"), "1.2.0");
+    assert_eq!(installed(&app, "node_modules/@acme/util"), "1.0.0");
+}
