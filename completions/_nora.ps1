@@ -322,6 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
         'nora;mirror' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'A mirror.toml listing what to mirror and from where')
             [CompletionResult]::new('--npm-lock', '--npm-lock', [CompletionResultType]::ParameterName, 'A package-lock.json, npm-shrinkwrap.json or yarn.lock (repeatable)')
+            [CompletionResult]::new('--npm', '--npm', [CompletionResultType]::ParameterName, 'An npm package as name[@range] (range or dist-tag; default latest), mirrored with its dependency tree resolved against the registry (repeatable)')
             [CompletionResult]::new('--npm-registry', '--npm-registry', [CompletionResultType]::ParameterName, 'npm registry to fetch packages from [default: https://registry.npmjs.org]')
             [CompletionResult]::new('--pypi-lock', '--pypi-lock', [CompletionResultType]::ParameterName, 'A requirements file, uv.lock, poetry.lock or pylock.toml (repeatable)')
             [CompletionResult]::new('--pypi-index', '--pypi-index', [CompletionResultType]::ParameterName, 'PyPI simple index to fetch distributions from [default: https://pypi.org/simple]')

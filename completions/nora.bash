@@ -763,7 +763,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__mirror)
-            opts="-j -q -v -h --config --npm-lock --npm-registry --pypi-lock --pypi-index --python-version --wheel-platform --cargo-lock --cargo-index --go-sum --go-proxy --maven --maven-pom --maven-repo --image --platform --referrers --raw --jobs --timeout --dry-run --keep-going --bundle --json --quiet --verbose --help"
+            opts="-j -q -v -h --config --npm-lock --npm --npm-registry --pypi-lock --pypi-index --python-version --wheel-platform --cargo-lock --cargo-index --go-sum --go-proxy --maven --maven-pom --maven-repo --image --platform --referrers --raw --jobs --timeout --dry-run --keep-going --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -774,6 +774,10 @@ _nora() {
                     return 0
                     ;;
                 --npm-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --npm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -293,6 +293,7 @@ set edit:completion:arg-completer[nora] = {|@words|
         &'nora;mirror'= {
             cand --config 'A mirror.toml listing what to mirror and from where'
             cand --npm-lock 'A package-lock.json, npm-shrinkwrap.json or yarn.lock (repeatable)'
+            cand --npm 'An npm package as name[@range] (range or dist-tag; default latest), mirrored with its dependency tree resolved against the registry (repeatable)'
             cand --npm-registry 'npm registry to fetch packages from [default: https://registry.npmjs.org]'
             cand --pypi-lock 'A requirements file, uv.lock, poetry.lock or pylock.toml (repeatable)'
             cand --pypi-index 'PyPI simple index to fetch distributions from [default: https://pypi.org/simple]'

@@ -188,6 +188,7 @@ complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcomman
 complete -c nora -n "__fish_nora_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l config -d 'A mirror.toml listing what to mirror and from where' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l npm-lock -d 'A package-lock.json, npm-shrinkwrap.json or yarn.lock (repeatable)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l npm -d 'An npm package as name[@range] (range or dist-tag; default latest), mirrored with its dependency tree resolved against the registry (repeatable)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l npm-registry -d 'npm registry to fetch packages from [default: https://registry.npmjs.org]' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l pypi-lock -d 'A requirements file, uv.lock, poetry.lock or pylock.toml (repeatable)' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l pypi-index -d 'PyPI simple index to fetch distributions from [default: https://pypi.org/simple]' -r
