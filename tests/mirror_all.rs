@@ -187,4 +187,49 @@ path = "tools/tool.sh"
     assert_eq!(listing(&env, "a"), listing(&env, "up"));
     env.carry("a", "b");
     assert_eq!(listing(&env, "b"), listing(&env, "a"));
+
+    // second round: a newer package-lock on A; what B lacks crosses as a small delta
+    let newer = env.path("left-pad-1.3.1.tgz");
+    common::fixtures::npm_tgz(&newer, "left-pad", "1.3.1");
+    env.nora("up", &["add", "npm", newer.to_str().unwrap()])
+        .assert()
+        .success();
+    let up = Server::start(env.dir.path(), &env.path("up"), &[]);
+    let left = common::server::curl("GET", &format!("{}/npm/left-pad", up.url), &[], None).json();
+    let lock_path = dir.join("package-lock.json");
+    let mut lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&lock_path).unwrap()).unwrap();
+    lock["packages"]["node_modules/left-pad"] = serde_json::json!({"version": "1.3.1", "integrity": left["versions"]["1.3.1"]["dist"]["integrity"]});
+    std::fs::write(&lock_path, lock.to_string()).unwrap();
+    let toml = std::fs::read_to_string(dir.join("mirror.toml")).unwrap();
+    let old_url = toml
+        .split("registry = \"")
+        .nth(1)
+        .unwrap()
+        .split("/npm/")
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        dir.join("mirror.toml"),
+        toml.replace(&old_url, &up.url)
+            .replace(&old_url.replace("http://", ""), &up.host),
+    )
+    .unwrap();
+    let r = run();
+    assert_eq!(
+        (r["added"].as_u64(), r["skipped"].as_u64()),
+        (Some(1), Some(10)),
+        "{r}"
+    );
+    drop(up);
+    // `latest` moved on side A: the far side's operator decides (here: take A's)
+    let delta = env.carry_delta_with("a", "b", &["--on-conflict", "replace"]);
+    // the new version and its tarball, and `latest` moved to it
+    assert_eq!(
+        (delta["refs"].as_u64(), delta["blobs"].as_u64()),
+        (Some(2), Some(1)),
+        "{delta}"
+    );
+    assert_eq!(listing(&env, "b"), listing(&env, "a"));
 }

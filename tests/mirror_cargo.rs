@@ -60,20 +60,35 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     let env = Env::new();
     env.init("up");
     let dir = env.path("crates");
-    let b = krate(&dir, "nora-b", "0.1.0", "", "pub fn b() -> u32 { 1 }\n");
-    let a = krate(
+    // a Cargo.lock of real-world size: nora-a depends on nora-b and 36 more crates
+    const DEPS: usize = 36;
+    let mut files = vec![krate(
+        &dir,
+        "nora-b",
+        "0.1.0",
+        "",
+        "pub fn b() -> u32 { 1 }\n",
+    )];
+    let mut manifest = String::from("\n[dependencies.nora-b]\nversion = \"0.1\"\n");
+    let mut body = String::from("nora_b::b() + 1");
+    for i in 0..DEPS {
+        let name = format!("nora-dep-{i:02}");
+        files.push(krate(&dir, &name, "0.1.0", "", "pub fn v() -> u32 { 1 }\n"));
+        manifest.push_str(&format!("\n[dependencies.{name}]\nversion = \"0.1\"\n"));
+        body.push_str(&format!(" + nora_dep_{i:02}::v()"));
+    }
+    files.push(krate(
         &dir,
         "nora-a",
         "0.1.0",
-        "\n[dependencies.nora-b]\nversion = \"0.1\"\n",
-        "pub fn a() -> u32 { nora_b::b() + 1 }\n",
-    );
-    env.nora(
-        "up",
-        &["add", "cargo", b.to_str().unwrap(), a.to_str().unwrap()],
-    )
-    .assert()
-    .success();
+        &manifest,
+        &format!("pub fn a() -> u32 {{ {body} }}\n"),
+    ));
+    let mut args = vec!["add".to_string(), "cargo".to_string()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap().to_string()));
+    env.nora("up", &args.iter().map(String::as_str).collect::<Vec<_>>())
+        .assert()
+        .success();
     let up = Server::start(env.dir.path(), &env.path("up"), &[]);
     let up_index = format!("sparse+{}/cargo/index/", up.url);
 
@@ -117,7 +132,7 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     let r = common::json(&out);
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
-        (Some(2), Some(0)),
+        (Some(2 + DEPS as u64), Some(0)),
         "{r}"
     );
 
@@ -167,5 +182,8 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     );
     ok(&cargo(&env, &home, &app, &["build", "--locked"]));
     let run = Command::new(env.path("target/debug/app")).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "2");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        (2 + DEPS).to_string()
+    );
 }

@@ -1,5 +1,5 @@
-//! `nora mirror --go-sum` against a second `nora serve` as the upstream GOPROXY: the
-//! air-gap cycle (mirror, pack, unpack into a fresh bundle, verify, serve, `go build` with
+//! `nora mirror --go-sum` against a second `nora serve` as the upstream GOPROXY: a go.sum
+//! with an indirect dependency through the air-gap cycle (mirror, pack, unpack into a fresh bundle, verify, serve, `go build` with
 //! the upstream stopped), resuming, dry runs, and each bad input a clear error that leaves
 //! the bundle clean.
 
@@ -12,6 +12,8 @@ use std::process::Command;
 
 const LIB: &str = "example.com/Upper/Lib";
 const OTHER: &str = "example.com/other";
+/// Required by OTHER only: an indirect dependency of the app.
+const DEEP: &str = "example.com/deep";
 
 fn go(env: &Env, dir: &Path, proxy: &str, cache: &str, args: &[&str]) -> std::process::Output {
     common::clients::go(&env.path(cache), dir, proxy, args)
@@ -31,10 +33,16 @@ fn ok(o: &std::process::Output) -> String {
 /// against it.
 fn upstream(env: &Env) -> (Server, std::path::PathBuf) {
     env.init("up");
-    for (m, v) in [(LIB, "v1.0.0"), (LIB, "v1.1.0"), (OTHER, "v0.2.0")] {
+    for (m, v) in [
+        (LIB, "v1.0.0"),
+        (LIB, "v1.1.0"),
+        (OTHER, "v0.2.0"),
+        (DEEP, "v0.1.0"),
+    ] {
         let dir = env.path(&format!("zips/{}/{v}", m.replace('/', "_")));
         std::fs::create_dir_all(&dir).unwrap();
-        let zip = fixtures::go_zip(&dir, m, v);
+        let requires: &[(&str, &str)] = if m == OTHER { &[(DEEP, "v0.1.0")] } else { &[] };
+        let zip = fixtures::go_zip_requiring(&dir, m, v, requires);
         env.nora("up", &["add", "go", zip.to_str().unwrap()])
             .assert()
             .success();
@@ -90,7 +98,12 @@ fn mirror_pack_unpack_serve_and_build_offline() {
         )
         .output()
         .unwrap();
-    assert_eq!(common::json(&out)["planned"], 2);
+    assert_eq!(common::json(&out)["planned"], 3);
+    let go_mod = std::fs::read_to_string(app.join("go.mod")).unwrap();
+    assert!(
+        go_mod.contains(&format!("{DEEP} v0.1.0 // indirect")),
+        "{go_mod}"
+    );
     assert!(!env.path("a/refs/go").exists(), "a dry run fetches nothing");
 
     let out = env
@@ -115,7 +128,7 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     let r = common::json(&out);
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
-        (Some(2), Some(0)),
+        (Some(3), Some(0)),
         "{r}"
     );
     assert!(r["bytes"].as_u64().unwrap() > 0);
@@ -137,7 +150,7 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     );
     assert_eq!(
         (again["added"].as_u64(), again["skipped"].as_u64()),
-        (Some(0), Some(2))
+        (Some(0), Some(3))
     );
     drop(up);
 
@@ -153,7 +166,8 @@ fn mirror_pack_unpack_serve_and_build_offline() {
         &["build", "-o", "app-bin", "."],
     ));
     let run = Command::new(app.join("app-bin")).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "2");
+    // 1 from Lib, 1 from other and 1 from the indirect deep, all from the far side
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "3");
 }
 
 #[test]
@@ -234,7 +248,7 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
     let r = common::json(&o);
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
-        (Some(2), Some(1)),
+        (Some(3), Some(1)),
         "{r}"
     );
     let failed = r["items"]

@@ -144,17 +144,33 @@ pub fn crate_file(dir: &Path, name: &str, version: &str) -> PathBuf {
 
 /// A Go module zip.
 pub fn go_zip(dir: &Path, module: &str, version: &str) -> PathBuf {
+    go_zip_requiring(dir, module, version, &[])
+}
+
+/// A module zip whose package `lib` has `F() int`, calling the `F` of every module it
+/// requires (module, version) so that they are needed to build it.
+pub fn go_zip_requiring(
+    dir: &Path,
+    module: &str,
+    version: &str,
+    requires: &[(&str, &str)],
+) -> PathBuf {
     let path = dir.join(format!("{version}.zip"));
     let pre = format!("{module}@{version}");
-    let gomod = format!("module {module}\n\ngo 1.19\n");
+    let mut gomod = format!("module {module}\n\ngo 1.19\n");
+    let mut imports = String::new();
+    let mut sum = String::from("1");
+    for (i, (m, v)) in requires.iter().enumerate() {
+        gomod.push_str(&format!("\nrequire {m} {v}\n"));
+        imports.push_str(&format!("import dep{i} \"{m}\"\n"));
+        sum.push_str(&format!(" + dep{i}.F()"));
+    }
+    let code = format!("package lib\n\n{imports}\nfunc F() int {{ return {sum} }}\n");
     zip_file(
         &path,
         &[
             (&format!("{pre}/go.mod"), gomod.as_bytes()),
-            (
-                &format!("{pre}/lib.go"),
-                b"package lib\n\nfunc F() int { return 1 }\n",
-            ),
+            (&format!("{pre}/lib.go"), code.as_bytes()),
         ],
     );
     path

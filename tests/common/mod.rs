@@ -68,6 +68,10 @@ impl Env {
     /// The second crossing: a receipt from `to` carried back, `pack --since` it on `from`,
     /// unpack into `to`, verify. Returns the delta pack's `--json` report.
     pub fn carry_delta(&self, from: &str, to: &str) -> serde_json::Value {
+        self.carry_delta_with(from, to, &[])
+    }
+    /// [`Env::carry_delta`] with extra `unpack` flags (e.g. `--on-conflict replace`).
+    pub fn carry_delta_with(&self, from: &str, to: &str, unpack: &[&str]) -> serde_json::Value {
         let receipt = self.path(&format!("{to}-receipt.json"));
         let pack = self.path(&format!("{from}-to-{to}-delta.tar.zst"));
         self.nora(to, &["receipt", "-o", receipt.to_str().unwrap()])
@@ -88,9 +92,9 @@ impl Env {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        self.nora(to, &["unpack", pack.to_str().unwrap()])
-            .assert()
-            .success();
+        let mut args = vec!["unpack", pack.to_str().unwrap()];
+        args.extend(unpack);
+        self.nora(to, &args).assert().success();
         self.nora(to, &["verify"]).assert().success();
         json(&o)
     }
