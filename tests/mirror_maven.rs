@@ -207,20 +207,11 @@ fn a_project_with_a_parent_and_a_bom_resolved_mirrored_and_compiled_across_the_g
         &format!("{}/maven2", up.url),
     ];
     let out = env.nora("a", &args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = json(&out);
-    let mut added: Vec<&str> = r["items"]
-        .as_array()
-        .unwrap()
+    let r = common::ok_json(&out);
+    let added: Vec<String> = common::names_with(&r, "added")
         .iter()
-        .filter(|i| i["outcome"] == "added")
-        .map(|i| i["name"].as_str().unwrap().rsplit('/').next().unwrap())
+        .map(|n| n.rsplit('/').next().unwrap().to_string())
         .collect();
-    added.sort();
     assert_eq!(
         added,
         [

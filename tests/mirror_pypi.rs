@@ -156,21 +156,9 @@ fn cycle(env: &Env, up: Upstream) {
         "manylinux_2_28_x86_64",
     ];
     let out = mirror(env, "a", &up.index, &req, &platform);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = json(&out);
-    let added: Vec<&str> = r["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["outcome"] == "added")
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let r = common::ok_json(&out);
     assert_eq!(
-        added,
+        common::names_with(&r, "added"),
         [
             "demo-app==2.0.0 demo_app-2.0.0-py3-none-any.whl".to_string(),
             format!("demo-core==1.0.0 demo_core-1.0.0-{LINUX}.whl"),

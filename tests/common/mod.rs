@@ -153,6 +153,29 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
     m
 }
 
+/// Parses stdout of a `--json` run that must have succeeded.
+pub fn ok_json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(out)
+}
+
+/// The names of a mirror report's items with `outcome`, sorted.
+pub fn names_with(report: &serde_json::Value, outcome: &str) -> Vec<String> {
+    let mut names: Vec<String> = report["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["outcome"] == outcome)
+        .map(|i| i["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Parses stdout of a `--json` run.
 pub fn json(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
