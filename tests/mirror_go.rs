@@ -12,8 +12,9 @@ use std::process::Command;
 
 const LIB: &str = "example.com/Upper/Lib";
 const OTHER: &str = "example.com/other";
-/// Required by OTHER only: an indirect dependency of the app.
+/// Required by OTHER only: an indirect dependency of the app, at a pseudo-version.
 const DEEP: &str = "example.com/deep";
+const DEEP_VERSION: &str = "v0.0.0-20240101000000-abcdefabcdef";
 
 fn go(env: &Env, dir: &Path, proxy: &str, cache: &str, args: &[&str]) -> std::process::Output {
     common::clients::go(&env.path(cache), dir, proxy, args)
@@ -37,11 +38,15 @@ fn upstream(env: &Env) -> (Server, std::path::PathBuf) {
         (LIB, "v1.0.0"),
         (LIB, "v1.1.0"),
         (OTHER, "v0.2.0"),
-        (DEEP, "v0.1.0"),
+        (DEEP, DEEP_VERSION),
     ] {
         let dir = env.path(&format!("zips/{}/{v}", m.replace('/', "_")));
         std::fs::create_dir_all(&dir).unwrap();
-        let requires: &[(&str, &str)] = if m == OTHER { &[(DEEP, "v0.1.0")] } else { &[] };
+        let requires: &[(&str, &str)] = if m == OTHER {
+            &[(DEEP, DEEP_VERSION)]
+        } else {
+            &[]
+        };
         let zip = fixtures::go_zip_requiring(&dir, m, v, requires);
         env.nora("up", &["add", "go", zip.to_str().unwrap()])
             .assert()
@@ -101,7 +106,7 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     assert_eq!(common::json(&out)["planned"], 3);
     let go_mod = std::fs::read_to_string(app.join("go.mod")).unwrap();
     assert!(
-        go_mod.contains(&format!("{DEEP} v0.1.0 // indirect")),
+        go_mod.contains(&format!("{DEEP} {DEEP_VERSION} // indirect")),
         "{go_mod}"
     );
     assert!(!env.path("a/refs/go").exists(), "a dry run fetches nothing");
