@@ -55,13 +55,12 @@ fn ok(o: &std::process::Output) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-#[test]
-fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
-    let env = Env::new();
+/// A Cargo.lock of real-world size (nora-a depends on nora-b and 36 more crates), written
+/// by cargo against an upstream nora holding the crates: the running upstream, its index
+/// URL, the app, its lockfile and the `.crate` files.
+fn upstream(env: &Env) -> (Server, String, PathBuf, PathBuf, Vec<PathBuf>) {
     env.init("up");
     let dir = env.path("crates");
-    // a Cargo.lock of real-world size: nora-a depends on nora-b and 36 more crates
-    const DEPS: usize = 36;
     let mut files = vec![krate(
         &dir,
         "nora-b",
@@ -101,13 +100,22 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     )
     .unwrap();
     ok(&cargo(
-        &env,
-        &cargo_home(&env, "home-up", &up_index),
+        env,
+        &cargo_home(env, "home-up", &up_index),
         &app,
         &["generate-lockfile"],
     ));
     let lock = app.join("Cargo.lock");
     assert!(std::fs::read_to_string(&lock).unwrap().contains("checksum"));
+    (up, up_index, app, lock, files)
+}
+
+const DEPS: usize = 36;
+
+#[test]
+fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
+    let env = Env::new();
+    let (up, up_index, app, lock, _) = upstream(&env);
 
     env.init("a");
     let out = env
@@ -178,6 +186,64 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     let home = cargo_home(
         &env,
         "home-far",
+        &format!("sparse+{}/cargo/index/", far.url),
+    );
+    ok(&cargo(&env, &home, &app, &["build", "--locked"]));
+    let run = Command::new(env.path("target/debug/app")).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        (2 + DEPS).to_string()
+    );
+}
+
+#[test]
+fn from_a_static_sparse_registry_directory() {
+    let env = Env::new();
+    let (up, _, app, lock, files) = upstream(&env);
+    drop(up);
+    // a registry as files: config.json naming where crates are, and the crates
+    let root = env.path("static-registry");
+    std::fs::create_dir_all(root.join("crates")).unwrap();
+    for f in &files {
+        std::fs::copy(f, root.join("crates").join(f.file_name().unwrap())).unwrap();
+    }
+    let server_files = common::upstream::Upstream::serve_dir(&root);
+    std::fs::write(
+        root.join("config.json"),
+        format!(
+            r#"{{"dl": "{}/crates/{{crate}}-{{version}}.crate"}}"#,
+            server_files.url
+        ),
+    )
+    .unwrap();
+    env.init("a");
+    let index = format!("sparse+{}/", server_files.url);
+    let out = env
+        .nora(
+            "a",
+            &[
+                "--json",
+                "mirror",
+                "--cargo-lock",
+                lock.to_str().unwrap(),
+                "--cargo-index",
+                &index,
+            ],
+        )
+        .output()
+        .unwrap();
+    let r = common::ok_json(&out);
+    assert_eq!(
+        (r["added"].as_u64(), r["failed"].as_u64()),
+        (Some(2 + DEPS as u64), Some(0)),
+        "{r}"
+    );
+
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let home = cargo_home(
+        &env,
+        "home-static",
         &format!("sparse+{}/cargo/index/", far.url),
     );
     ok(&cargo(&env, &home, &app, &["build", "--locked"]));

@@ -15,6 +15,12 @@ const OTHER: &str = "example.com/other";
 /// Required by OTHER only: an indirect dependency of the app, at a pseudo-version.
 const DEEP: &str = "example.com/deep";
 const DEEP_VERSION: &str = "v0.0.0-20240101000000-abcdefabcdef";
+const MODULES: [(&str, &str); 4] = [
+    (LIB, "v1.0.0"),
+    (LIB, "v1.1.0"),
+    (OTHER, "v0.2.0"),
+    (DEEP, DEEP_VERSION),
+];
 
 fn go(env: &Env, dir: &Path, proxy: &str, cache: &str, args: &[&str]) -> std::process::Output {
     common::clients::go(&env.path(cache), dir, proxy, args)
@@ -34,12 +40,7 @@ fn ok(o: &std::process::Output) -> String {
 /// against it.
 fn upstream(env: &Env) -> (Server, std::path::PathBuf) {
     env.init("up");
-    for (m, v) in [
-        (LIB, "v1.0.0"),
-        (LIB, "v1.1.0"),
-        (OTHER, "v0.2.0"),
-        (DEEP, DEEP_VERSION),
-    ] {
+    for (m, v) in MODULES {
         let dir = env.path(&format!("zips/{}/{v}", m.replace('/', "_")));
         std::fs::create_dir_all(&dir).unwrap();
         let requires: &[(&str, &str)] = if m == OTHER {
@@ -318,4 +319,71 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(snapshot(&env.path("e")), before);
+}
+
+#[test]
+fn from_a_static_goproxy_directory() {
+    if !require("go") {
+        return;
+    }
+    let env = Env::new();
+    let (up, app) = upstream(&env);
+    drop(up);
+    // the same modules in GOPROXY layout behind a plain static file server
+    let root = env.path("goproxy");
+    for (m, v) in MODULES {
+        let zip = env.path(&format!("zips/{}/{v}/{v}.zip", m.replace('/', "_")));
+        let at = root.join(nora::mirror::go::escape(m)).join("@v");
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::copy(&zip, at.join(format!("{v}.zip"))).unwrap();
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+        let mut go_mod = String::new();
+        std::io::Read::read_to_string(
+            &mut archive.by_name(&format!("{m}@{v}/go.mod")).unwrap(),
+            &mut go_mod,
+        )
+        .unwrap();
+        std::fs::write(at.join(format!("{v}.mod")), go_mod).unwrap();
+        std::fs::write(
+            at.join(format!("{v}.info")),
+            format!(r#"{{"Version":"{v}","Time":"2024-01-01T00:00:00Z"}}"#),
+        )
+        .unwrap();
+    }
+    let proxy = common::upstream::Upstream::serve_dir(&root);
+    env.init("a");
+    let go_sum = app.join("go.sum");
+    let out = env
+        .nora(
+            "a",
+            &[
+                "--json",
+                "mirror",
+                "--go-sum",
+                go_sum.to_str().unwrap(),
+                "--go-proxy",
+                &proxy.url,
+            ],
+        )
+        .output()
+        .unwrap();
+    let r = common::ok_json(&out);
+    assert_eq!(
+        (r["added"].as_u64(), r["failed"].as_u64()),
+        (Some(3), Some(0)),
+        "{r}"
+    );
+
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    std::fs::remove_file(app.join("app-bin")).unwrap();
+    ok(&go(
+        &env,
+        &app,
+        &format!("{}/go", far.url),
+        "gohome-static",
+        &["build", "-o", "app-bin", "."],
+    ));
+    let run = Command::new(app.join("app-bin")).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "3");
 }

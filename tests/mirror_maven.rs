@@ -29,12 +29,25 @@ fn dep(a: &str, v: Option<&str>, extra: &str) -> String {
     format!("<dependency><groupId>org.acme</groupId><artifactId>{a}</artifactId>{v}{extra}</dependency>")
 }
 
-/// Adds a POM (and a jar, when given) to the upstream bundle.
+/// Adds a POM (and a jar, when given) to the upstream bundle, and to `static/` in Maven's
+/// repository layout with `.sha1` files, as a plain directory upstream.
 fn add(env: &Env, a: &str, v: &str, pom_text: &str, jar: Option<&Path>) {
     let dir = env.path("artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(format!("{a}-{v}.pom"));
     std::fs::write(&p, pom_text).unwrap();
+    let layout = env.path(&format!("static/org/acme/{a}/{v}"));
+    std::fs::create_dir_all(&layout).unwrap();
+    for (file, ext) in std::iter::once((p.as_path(), "pom")).chain(jar.map(|j| (j, "jar"))) {
+        use sha1::Digest;
+        let bytes = std::fs::read(file).unwrap();
+        std::fs::write(layout.join(format!("{a}-{v}.{ext}")), &bytes).unwrap();
+        std::fs::write(
+            layout.join(format!("{a}-{v}.{ext}.sha1")),
+            hex::encode(sha1::Sha1::digest(&bytes)),
+        )
+        .unwrap();
+    }
     env.nora(
         "up",
         &[
@@ -194,8 +207,27 @@ fn a_project_with_a_parent_and_a_bom_resolved_mirrored_and_compiled_across_the_g
     }
     let env = Env::new();
     upstream(&env);
-    let app = project(&env);
     let up = Server::start(env.dir.path(), &env.path("up"), &[]);
+    let repo = format!("{}/maven2", up.url);
+    cycle(&env, &repo, Box::new(up));
+}
+
+#[test]
+fn from_a_static_maven_directory() {
+    if !require("mvn") || !require("javac") {
+        return;
+    }
+    let env = Env::new();
+    upstream(&env);
+    let files = common::upstream::Upstream::serve_dir(&env.path("static"));
+    let repo = files.url.clone();
+    cycle(&env, &repo, Box::new(files));
+}
+
+/// Mirror the project's dependencies from `repo` (kept running by `up`), stop it, carry the
+/// bundle across, and resolve and compile the project from the far side alone.
+fn cycle(env: &Env, repo: &str, up: Box<dyn std::any::Any>) {
+    let app = project(env);
     env.init("a");
     let pom_xml = app.join("pom.xml");
     let args = [
@@ -204,7 +236,7 @@ fn a_project_with_a_parent_and_a_bom_resolved_mirrored_and_compiled_across_the_g
         "--maven-pom",
         pom_xml.to_str().unwrap(),
         "--maven-repo",
-        &format!("{}/maven2", up.url),
+        repo,
     ];
     let out = env.nora("a", &args).output().unwrap();
     let r = common::ok_json(&out);

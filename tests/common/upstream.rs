@@ -31,6 +31,16 @@ pub struct Upstream {
 impl Upstream {
     /// Serves `routes` (path -> route); other paths answer 404.
     pub fn start(routes: Vec<(&str, Route)>) -> Upstream {
+        Upstream::start_in(routes, None)
+    }
+
+    /// Serves the files under `dir` at their relative paths, read when asked for: a fixture
+    /// directory in an ecosystem's layout behind a plain static server.
+    pub fn serve_dir(dir: &std::path::Path) -> Upstream {
+        Upstream::start_in(Vec::new(), Some(dir.to_path_buf()))
+    }
+
+    fn start_in(routes: Vec<(&str, Route)>, root: Option<std::path::PathBuf>) -> Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let routes: Arc<HashMap<String, Route>> = Arc::new(
@@ -43,7 +53,7 @@ impl Upstream {
         let counted = hits.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (routes, hits) = (routes.clone(), counted.clone());
+                let (routes, hits, root) = (routes.clone(), counted.clone(), root.clone());
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(conn.try_clone().unwrap());
                     let mut line = String::new();
@@ -64,8 +74,15 @@ impl Upstream {
                         *n
                     };
                     let mut conn = conn;
+                    let from_disk = root
+                        .as_ref()
+                        .filter(|_| !path.contains(".."))
+                        .and_then(|r| std::fs::read(r.join(path.trim_start_matches('/'))).ok());
                     let (status, body): (&str, &[u8]) = match routes.get(&path) {
-                        None => ("404 Not Found", b"not found"),
+                        None => match &from_disk {
+                            Some(b) => ("200 OK", b),
+                            None => ("404 Not Found", b"not found"),
+                        },
                         Some(r) if r.hang => {
                             std::thread::sleep(std::time::Duration::from_secs(600));
                             return;
