@@ -350,7 +350,50 @@ fn from_a_static_goproxy_directory() {
         )
         .unwrap();
     }
+    // and a module at a +incompatible version: a v2 without a go.mod of its own
+    let inc = "example.com/inc";
+    let inc_v = "v2.0.0+incompatible";
+    let at = root.join(inc).join("@v");
+    std::fs::create_dir_all(&at).unwrap();
+    {
+        let mut z =
+            zip::ZipWriter::new(std::fs::File::create(at.join(format!("{inc_v}.zip"))).unwrap());
+        z.start_file(
+            format!("{inc}@{inc_v}/lib.go"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut z, b"package lib\n\nfunc F() int { return 1 }\n").unwrap();
+        z.finish().unwrap();
+    }
+    std::fs::write(at.join(format!("{inc_v}.mod")), format!("module {inc}\n")).unwrap();
+    std::fs::write(
+        at.join(format!("{inc_v}.info")),
+        format!(r#"{{"Version":"{inc_v}","Time":"2024-01-01T00:00:00Z"}}"#),
+    )
+    .unwrap();
     let proxy = common::upstream::Upstream::serve_dir(&root);
+    // the app now also needs it; go writes its go.sum lines against the static proxy
+    std::fs::write(
+        app.join("go.mod"),
+        format!("module example.com/app\n\ngo 1.19\n\nrequire (\n\t{LIB} v1.1.0\n\t{OTHER} v0.2.0\n\t{inc} {inc_v}\n)\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("main.go"),
+        format!("package main\n\nimport (\n\t\"fmt\"\n\tlib \"{LIB}\"\n\tother \"{OTHER}\"\n\tinc \"{inc}\"\n)\n\nfunc main() {{ fmt.Println(lib.F() + other.F() + inc.F()) }}\n"),
+    )
+    .unwrap();
+    ok(&go(
+        &env,
+        &app,
+        &proxy.url,
+        "gohome-static-up",
+        &["build", "-o", "app-bin", "."],
+    ));
+    assert!(std::fs::read_to_string(app.join("go.sum"))
+        .unwrap()
+        .contains(inc_v));
     env.init("a");
     let go_sum = app.join("go.sum");
     let out = env
@@ -370,7 +413,7 @@ fn from_a_static_goproxy_directory() {
     let r = common::ok_json(&out);
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
-        (Some(3), Some(0)),
+        (Some(4), Some(0)),
         "{r}"
     );
 
@@ -385,5 +428,5 @@ fn from_a_static_goproxy_directory() {
         &["build", "-o", "app-bin", "."],
     ));
     let run = Command::new(app.join("app-bin")).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "3");
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "4");
 }

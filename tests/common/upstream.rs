@@ -77,7 +77,9 @@ impl Upstream {
                     let from_disk = root
                         .as_ref()
                         .filter(|_| !path.contains(".."))
-                        .and_then(|r| std::fs::read(r.join(path.trim_start_matches('/'))).ok());
+                        .and_then(|r| {
+                            std::fs::read(r.join(decode(path.trim_start_matches('/')))).ok()
+                        });
                     let (status, body): (&str, &[u8]) = match routes.get(&path) {
                         None => match &from_disk {
                             Some(b) => ("200 OK", b),
@@ -117,4 +119,28 @@ impl Upstream {
     pub fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
+}
+
+/// Undoes percent-encoding in a request path, as a static file server does.
+fn decode(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (
+            b[i],
+            b.get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()),
+        ) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
