@@ -65,14 +65,12 @@ pub async fn mirror(
 async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, String> {
     let base = format!("{proxy}/{}/@v/{}", escape(&p.module), escape(&p.version));
     let temp = |suffix: &str| super::temp_file(b, "mirror-go-", suffix);
-    let info = c
-        .bytes(&format!("{base}.info"), 1 << 20)
-        .await
-        .map_err(|e| e.to_string())?;
-    let go_mod = c
-        .bytes(&format!("{base}.mod"), 16 << 20)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (info_url, mod_url) = (format!("{base}.info"), format!("{base}.mod"));
+    let (info, go_mod) = tokio::join!(c.bytes(&info_url, 1 << 20), c.bytes(&mod_url, 16 << 20));
+    let (info, go_mod) = (
+        info.map_err(|e| e.to_string())?,
+        go_mod.map_err(|e| e.to_string())?,
+    );
     if let Some(want) = &p.mod_h1 {
         let got = crate::ecosystems::go::h1_mod(&go_mod);
         if &got != want {
