@@ -72,3 +72,21 @@ pub fn is_manifest_type(media_type: &str) -> bool {
         INDEX_V1 | MANIFEST_V1 | DOCKER_LIST | DOCKER_MANIFEST
     )
 }
+
+/// The media type a manifest or index says it has (`mediaType`, else an index by its
+/// `manifests` or an image manifest by its `config`); `None` unless it is a schema 2
+/// manifest of a type nora stores.
+pub fn media_type(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let obj = v.as_object()?;
+    if obj.get("schemaVersion")?.as_u64()? != 2 {
+        return None;
+    }
+    match obj.get("mediaType").and_then(serde_json::Value::as_str) {
+        Some(mt) if is_manifest_type(mt) => Some(mt.to_string()),
+        Some(_) => None,
+        None if obj.contains_key("manifests") => Some(INDEX_V1.into()),
+        None if obj.contains_key("config") => Some(MANIFEST_V1.into()),
+        None => None,
+    }
+}

@@ -6,7 +6,6 @@
 
 use super::{Options, Report, Watch};
 use crate::bundle::oci::{children, is_manifest_type, DOCKER_LIST, INDEX_V1};
-use crate::bundle::refs::{OciManifest, RefBody};
 use crate::bundle::Bundle;
 use crate::digest::Digest;
 use crate::upstream::oci::Registry;
@@ -154,14 +153,10 @@ fn present(b: &Bundle, img: &ImageRef) -> bool {
     let Ok(digest) = img.reference.parse::<Digest>() else {
         return false;
     };
-    let body = RefBody::OciManifest(OciManifest {
-        repository: img.local.clone(),
-        digest,
-        media_type: String::new(),
-        size: 0,
-        absent: Vec::new(),
-    });
-    matches!(body.key().map(|k| b.read_ref(&k)), Ok(Ok(Some(_))))
+    matches!(
+        crate::registry::oci::manifest_key(&img.local, &digest).map(|k| b.read_ref(&k)),
+        Ok(Ok(Some(_)))
+    )
 }
 
 /// Mirrors every image.
@@ -202,19 +197,9 @@ pub async fn mirror(
 }
 
 fn media_type_of(bytes: &[u8], header: &str) -> Result<String, String> {
-    let v: Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a JSON manifest: {e}"))?;
-    let mt = v
-        .get("mediaType")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    crate::bundle::oci::media_type(bytes)
         .or_else(|| is_manifest_type(header).then(|| header.to_string()))
-        .or_else(|| v.get("manifests").map(|_| INDEX_V1.to_string()))
-        .ok_or("the manifest has no mediaType")?;
-    if !is_manifest_type(&mt) {
-        return Err(format!("unsupported manifest media type {mt}"));
-    }
-    Ok(mt)
+        .ok_or_else(|| "not a schema 2 manifest or index of a media type nora stores".to_string())
 }
 
 /// Fetches a manifest by digest or tag and checks its digest.

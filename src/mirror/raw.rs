@@ -2,7 +2,6 @@
 
 use super::Watch;
 use super::{Options, Report};
-use crate::bundle::refs::RefBody;
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
 use crate::upstream::Client;
@@ -61,12 +60,7 @@ impl Pinned {
 }
 
 fn present(b: &Bundle, p: &Pinned) -> bool {
-    let Ok(key) = crate::bundle::layout::RefKey::new(
-        std::iter::once("raw".to_string()).chain(p.target().split('/').map(str::to_string)),
-    ) else {
-        return false;
-    };
-    matches!(b.read_ref(&key), Ok(Some(r)) if matches!(&r.body, RefBody::RawFile(f) if f.digest.hex() == p.sha256))
+    matches!(crate::registry::raw::get(b, &p.target()), Ok(Some(f)) if f.digest.hex() == p.sha256)
 }
 
 /// Mirrors every pinned file.

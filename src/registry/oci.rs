@@ -174,7 +174,7 @@ pub fn resolve(b: &Bundle, repo: &str, reference: &Reference) -> Result<Option<M
                 return Ok(None);
             }
             let bytes = b.read_blob(d)?;
-            Ok(sniff_media_type(&bytes).map(|media_type| Manifest {
+            Ok(graph::media_type(&bytes).map(|media_type| Manifest {
                 digest: d.clone(),
                 media_type,
                 size: meta.len(),
@@ -186,22 +186,8 @@ pub fn resolve(b: &Bundle, repo: &str, reference: &Reference) -> Result<Option<M
 /// Largest manifest the server reads or accepts.
 pub const MAX_MANIFEST: usize = 4 << 20;
 
-fn sniff_media_type(bytes: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(bytes).ok()?;
-    let obj = v.as_object()?;
-    if obj.get("schemaVersion")?.as_u64()? != 2 {
-        return None;
-    }
-    match obj.get("mediaType").and_then(Value::as_str) {
-        Some(mt) if graph::is_manifest_type(mt) => Some(mt.to_string()),
-        Some(_) => None,
-        None if obj.contains_key("manifests") => Some(graph::INDEX_V1.into()),
-        None if obj.contains_key("config") => Some(graph::MANIFEST_V1.into()),
-        None => None,
-    }
-}
-
-fn manifest_key(repo: &str, d: &Digest) -> crate::error::Result<crate::bundle::layout::RefKey> {
+/// The key of the `oci-manifest` record of `d` in `repo`.
+pub fn manifest_key(repo: &str, d: &Digest) -> crate::error::Result<crate::bundle::layout::RefKey> {
     RefBody::OciManifest(OciManifest {
         repository: repo.into(),
         digest: d.clone(),
@@ -248,7 +234,7 @@ pub fn put_manifest(
         }
         (Some(b), _) => b.to_string(),
         (None, Some(c)) if graph::is_manifest_type(c) => c.to_string(),
-        (None, _) => sniff_media_type(bytes).ok_or_else(|| {
+        (None, _) => graph::media_type(bytes).ok_or_else(|| {
             OciError::ManifestInvalid("manifest has no mediaType and no known Content-Type".into())
         })?,
     };
