@@ -123,6 +123,8 @@ pub struct Resolver {
     effective: HashMap<Gav, Arc<Effective>>,
     /// Every file the resolution needs, POMs included.
     pub files: BTreeSet<RepoFile>,
+    /// The POMs already fetched and checked against their `.sha1`, by path.
+    pub fetched: HashMap<String, Arc<Vec<u8>>>,
 }
 
 impl Resolver {
@@ -134,6 +136,7 @@ impl Resolver {
             poms: HashMap::new(),
             effective: HashMap::new(),
             files: BTreeSet::new(),
+            fetched: HashMap::new(),
         }
     }
 
@@ -154,6 +157,7 @@ impl Resolver {
         check_sha1(&self.client, &url, &hex::encode(sha1::Sha1::digest(&bytes))).await?;
         let p = Arc::new(pom::parse(&bytes, &url).map_err(|e| e.to_string())?);
         self.poms.insert(gav.clone(), p.clone());
+        self.fetched.insert(file.path(), Arc::new(bytes));
         self.files.insert(file);
         Ok(p)
     }
@@ -397,10 +401,12 @@ async fn check_sha1(client: &Client, url: &str, got: &str) -> Result<(), String>
     Ok(())
 }
 
-/// Mirrors every file in `files` from `repo`.
+/// Mirrors every file in `files` from `repo`; those in `fetched` (already read and checked
+/// while resolving) are stored without being downloaded again.
 pub async fn mirror(
     bundle: Arc<Bundle>,
     files: Vec<RepoFile>,
+    fetched: HashMap<String, Arc<Vec<u8>>>,
     repo: &str,
     client: &Client,
     opts: &Options,
@@ -408,7 +414,7 @@ pub async fn mirror(
 ) -> Report {
     let repo = repo.trim_end_matches('/').to_string();
     let artifacts = files.into_iter().map(|f| (f.path(), f)).collect();
-    let (b, client) = (bundle.clone(), client.clone());
+    let (b, client, fetched) = (bundle.clone(), client.clone(), Arc::new(fetched));
     super::run(
         "maven",
         artifacts,
@@ -417,27 +423,45 @@ pub async fn mirror(
         move |f: &RepoFile| matches!(crate::registry::maven::file(&b, &f.path()), Ok(Some(_))),
         move |f| {
             let (b, c, repo) = (bundle.clone(), client.clone(), repo.clone());
-            async move { one(&b, &f, &repo, &c).await.map(Some) }
+            let have = fetched.get(&f.path()).cloned();
+            async move { one(&b, &f, &repo, &c, have).await.map(Some) }
         },
     )
     .await
 }
 
-async fn one(b: &Bundle, f: &RepoFile, repo: &str, c: &Client) -> Result<u64, String> {
+async fn one(
+    b: &Bundle,
+    f: &RepoFile,
+    repo: &str,
+    c: &Client,
+    have: Option<Arc<Vec<u8>>>,
+) -> Result<u64, String> {
     let url = format!("{repo}/{}", f.path());
     let mut file = super::temp_file(b, "mirror-maven-", &format!(".{}", f.extension))?;
-    let bytes = c
-        .to_file(&url, file.as_file_mut())
-        .await
-        .map_err(|e| e.to_string())?;
     let path = file.path().to_path_buf();
-    let sha1 = tokio::task::block_in_place(|| -> std::io::Result<String> {
-        let mut h = sha1::Sha1::new();
-        std::io::copy(&mut std::fs::File::open(&path)?, &mut h)?;
-        Ok(hex::encode(h.finalize()))
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    check_sha1(c, &url, &sha1).await?;
+    let bytes = match have {
+        Some(body) => {
+            use std::io::Write;
+            file.write_all(&body)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            body.len() as u64
+        }
+        None => {
+            let bytes = c
+                .to_file(&url, file.as_file_mut())
+                .await
+                .map_err(|e| e.to_string())?;
+            let sha1 = tokio::task::block_in_place(|| -> std::io::Result<String> {
+                let mut h = sha1::Sha1::new();
+                std::io::copy(&mut std::fs::File::open(&path)?, &mut h)?;
+                Ok(hex::encode(h.finalize()))
+            })
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+            check_sha1(c, &url, &sha1).await?;
+            bytes
+        }
+    };
     let gav = match &f.classifier {
         Some(cl) => format!("{}:{cl}@{}", f.gav, f.extension),
         None => format!("{}@{}", f.gav, f.extension),

@@ -480,6 +480,7 @@ pub async fn fetch(
             maven::mirror(
                 bundle.clone(),
                 files,
+                resolver.fetched,
                 maven_repo,
                 &maven_client,
                 opts,
