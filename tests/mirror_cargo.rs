@@ -51,6 +51,36 @@ fn cargo(env: &Env, home: &Path, dir: &Path, args: &[&str]) -> std::process::Out
     common::clients::cargo(home, &env.path("target"), dir, args)
 }
 
+/// `nora mirror --cargo-lock LOCK --cargo-index INDEX EXTRA...` on a bundle.
+fn mirror(
+    env: &Env,
+    bundle: &str,
+    lock: &Path,
+    index: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "mirror",
+        "--cargo-lock",
+        lock.to_str().unwrap(),
+        "--cargo-index",
+        index,
+    ];
+    args.extend(extra);
+    env.nora(bundle, &args).output().unwrap()
+}
+
+/// Carries bundle `a` across into a fresh `b`, serves it, builds the app `--locked` with it
+/// as crates.io (cargo home `home`) and returns what the program prints.
+fn built_across(env: &Env, app: &Path, home: &str) -> String {
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let home = cargo_home(env, home, &format!("sparse+{}/cargo/index/", far.url));
+    ok(&cargo(env, &home, app, &["build", "--locked"]));
+    let run = Command::new(env.path("target/debug/app")).output().unwrap();
+    String::from_utf8_lossy(&run.stdout).trim().to_string()
+}
+
 fn ok(o: &std::process::Output) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
@@ -118,20 +148,7 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     let (up, up_index, app, lock, _) = upstream(&env);
 
     env.init("a");
-    let out = env
-        .nora(
-            "a",
-            &[
-                "--json",
-                "mirror",
-                "--cargo-lock",
-                lock.to_str().unwrap(),
-                "--cargo-index",
-                &up_index,
-            ],
-        )
-        .output()
-        .unwrap();
+    let out = mirror(&env, "a", &lock, &up_index, &["--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -157,21 +174,13 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     std::fs::write(env.path("bad.lock"), text.replace(&sum, &"0".repeat(64))).unwrap();
     env.init("c");
     let before = snapshot(&env.path("c"));
-    let o = env
-        .nora(
-            "c",
-            &[
-                "mirror",
-                "--cargo-lock",
-                env.path("bad.lock").to_str().unwrap(),
-                "--cargo-index",
-                &up_index,
-                "--jobs",
-                "1",
-            ],
-        )
-        .output()
-        .unwrap();
+    let o = mirror(
+        &env,
+        "c",
+        &env.path("bad.lock"),
+        &up_index,
+        &["--jobs", "1"],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("hash mismatch for nora-"),
@@ -181,19 +190,7 @@ fn mirror_a_cargo_lock_and_build_it_locked_across_the_gap() {
     assert_eq!(snapshot(&env.path("c")), before);
     drop(up);
 
-    env.carry("a", "b");
-    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
-    let home = cargo_home(
-        &env,
-        "home-far",
-        &format!("sparse+{}/cargo/index/", far.url),
-    );
-    ok(&cargo(&env, &home, &app, &["build", "--locked"]));
-    let run = Command::new(env.path("target/debug/app")).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&run.stdout).trim(),
-        (2 + DEPS).to_string()
-    );
+    assert_eq!(built_across(&env, &app, "home-far"), (2 + DEPS).to_string());
 }
 
 #[test]
@@ -218,20 +215,7 @@ fn from_a_static_sparse_registry_directory() {
     .unwrap();
     env.init("a");
     let index = format!("sparse+{}/", server_files.url);
-    let out = env
-        .nora(
-            "a",
-            &[
-                "--json",
-                "mirror",
-                "--cargo-lock",
-                lock.to_str().unwrap(),
-                "--cargo-index",
-                &index,
-            ],
-        )
-        .output()
-        .unwrap();
+    let out = mirror(&env, "a", &lock, &index, &["--json"]);
     let r = common::ok_json(&out);
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
@@ -239,17 +223,8 @@ fn from_a_static_sparse_registry_directory() {
         "{r}"
     );
 
-    env.carry("a", "b");
-    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
-    let home = cargo_home(
-        &env,
-        "home-static",
-        &format!("sparse+{}/cargo/index/", far.url),
-    );
-    ok(&cargo(&env, &home, &app, &["build", "--locked"]));
-    let run = Command::new(env.path("target/debug/app")).output().unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&run.stdout).trim(),
+        built_across(&env, &app, "home-static"),
         (2 + DEPS).to_string()
     );
 }

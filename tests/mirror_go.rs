@@ -26,6 +26,42 @@ fn go(env: &Env, dir: &Path, proxy: &str, cache: &str, args: &[&str]) -> std::pr
     common::clients::go(&env.path(cache), dir, proxy, args)
 }
 
+/// `nora mirror --go-sum SUM --go-proxy PROXY EXTRA...` on a bundle.
+fn mirror(
+    env: &Env,
+    bundle: &str,
+    sum: &Path,
+    proxy: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "mirror",
+        "--go-sum",
+        sum.to_str().unwrap(),
+        "--go-proxy",
+        proxy,
+    ];
+    args.extend(extra);
+    env.nora(bundle, &args).output().unwrap()
+}
+
+/// Carries bundle `a` across into a fresh `b`, serves it, builds the app with it as the only
+/// GOPROXY (module cache `cache`) and returns what the program prints.
+fn built_across(env: &Env, app: &Path, cache: &str) -> String {
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    std::fs::remove_file(app.join("app-bin")).unwrap();
+    ok(&go(
+        env,
+        app,
+        &format!("{}/go", far.url),
+        cache,
+        &["build", "-o", "app-bin", "."],
+    ));
+    let run = Command::new(app.join("app-bin")).output().unwrap();
+    String::from_utf8_lossy(&run.stdout).trim().to_string()
+}
+
 fn ok(o: &std::process::Output) -> String {
     assert!(
         o.status.success(),
@@ -89,21 +125,7 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     let go_sum = app.join("go.sum");
     let proxy = format!("{}/go", up.url);
     env.init("a");
-    let out = env
-        .nora(
-            "a",
-            &[
-                "--json",
-                "mirror",
-                "--go-sum",
-                go_sum.to_str().unwrap(),
-                "--go-proxy",
-                &proxy,
-                "--dry-run",
-            ],
-        )
-        .output()
-        .unwrap();
+    let out = mirror(&env, "a", &go_sum, &proxy, &["--json", "--dry-run"]);
     assert_eq!(common::json(&out)["planned"], 3);
     let go_mod = std::fs::read_to_string(app.join("go.mod")).unwrap();
     assert!(
@@ -112,20 +134,7 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     );
     assert!(!env.path("a/refs/go").exists(), "a dry run fetches nothing");
 
-    let out = env
-        .nora(
-            "a",
-            &[
-                "--json",
-                "mirror",
-                "--go-sum",
-                go_sum.to_str().unwrap(),
-                "--go-proxy",
-                &proxy,
-            ],
-        )
-        .output()
-        .unwrap();
+    let out = mirror(&env, "a", &go_sum, &proxy, &["--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -139,21 +148,7 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     );
     assert!(r["bytes"].as_u64().unwrap() > 0);
     // a second run finds everything in place
-    let again = common::json(
-        &env.nora(
-            "a",
-            &[
-                "--json",
-                "mirror",
-                "--go-sum",
-                go_sum.to_str().unwrap(),
-                "--go-proxy",
-                &proxy,
-            ],
-        )
-        .output()
-        .unwrap(),
-    );
+    let again = common::json(&mirror(&env, "a", &go_sum, &proxy, &["--json"]));
     assert_eq!(
         (again["added"].as_u64(), again["skipped"].as_u64()),
         (Some(0), Some(3))
@@ -161,19 +156,8 @@ fn mirror_pack_unpack_serve_and_build_offline() {
     drop(up);
 
     // across the gap: pack, unpack into a fresh bundle, verify, serve, build
-    env.carry("a", "b");
-    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
-    std::fs::remove_file(app.join("app-bin")).unwrap();
-    ok(&go(
-        &env,
-        &app,
-        &format!("{}/go", far.url),
-        "gohome-far",
-        &["build", "-o", "app-bin", "."],
-    ));
-    let run = Command::new(app.join("app-bin")).output().unwrap();
     // 1 from Lib, 1 from other and 1 from the indirect deep, all from the far side
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "3");
+    assert_eq!(built_across(&env, &app, "gohome-far"), "3");
 }
 
 #[test]
@@ -198,21 +182,13 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
     std::fs::write(env.path("tampered.sum"), &tampered).unwrap();
     env.init("c");
     let before = snapshot(&env.path("c"));
-    let o = env
-        .nora(
-            "c",
-            &[
-                "mirror",
-                "--go-sum",
-                env.path("tampered.sum").to_str().unwrap(),
-                "--go-proxy",
-                &proxy,
-                "--jobs",
-                "1",
-            ],
-        )
-        .output()
-        .unwrap();
+    let o = mirror(
+        &env,
+        "c",
+        &env.path("tampered.sum"),
+        &proxy,
+        &["--jobs", "1"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -235,21 +211,13 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
     );
     std::fs::write(env.path("missing.sum"), &missing).unwrap();
     env.init("d");
-    let o = env
-        .nora(
-            "d",
-            &[
-                "--json",
-                "mirror",
-                "--keep-going",
-                "--go-sum",
-                env.path("missing.sum").to_str().unwrap(),
-                "--go-proxy",
-                &proxy,
-            ],
-        )
-        .output()
-        .unwrap();
+    let o = mirror(
+        &env,
+        "d",
+        &env.path("missing.sum"),
+        &proxy,
+        &["--json", "--keep-going"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let r = common::json(&o);
     assert_eq!(
@@ -257,36 +225,13 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
         (Some(3), Some(1)),
         "{r}"
     );
-    let failed = r["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["outcome"] == "failed")
-        .unwrap();
-    assert!(
-        failed["error"]
-            .as_str()
-            .unwrap()
-            .contains("not found upstream"),
-        "{failed}"
-    );
+    let failed = common::first_error(&r);
+    assert!(failed.contains("not found upstream"), "{r}");
     env.nora("d", &["verify"]).assert().success();
 
     // a lockfile that is not a go.sum
     std::fs::write(env.path("not.sum"), "{\"lockfileVersion\": 3}\n").unwrap();
-    let o = env
-        .nora(
-            "d",
-            &[
-                "mirror",
-                "--go-sum",
-                env.path("not.sum").to_str().unwrap(),
-                "--go-proxy",
-                &proxy,
-            ],
-        )
-        .output()
-        .unwrap();
+    let o = mirror(&env, "d", &env.path("not.sum"), &proxy, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("not.sum:1"),
@@ -298,19 +243,7 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
     drop(up);
     env.init("e");
     let before = snapshot(&env.path("e"));
-    let o = env
-        .nora(
-            "e",
-            &[
-                "mirror",
-                "--go-sum",
-                app.join("go.sum").to_str().unwrap(),
-                "--go-proxy",
-                &proxy,
-            ],
-        )
-        .output()
-        .unwrap();
+    let o = mirror(&env, "e", &app.join("go.sum"), &proxy, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains(&format!("failed  go {LIB}@v1.1.0"))
@@ -396,20 +329,7 @@ fn from_a_static_goproxy_directory() {
         .contains(inc_v));
     env.init("a");
     let go_sum = app.join("go.sum");
-    let out = env
-        .nora(
-            "a",
-            &[
-                "--json",
-                "mirror",
-                "--go-sum",
-                go_sum.to_str().unwrap(),
-                "--go-proxy",
-                &proxy.url,
-            ],
-        )
-        .output()
-        .unwrap();
+    let out = mirror(&env, "a", &go_sum, &proxy.url, &["--json"]);
     let r = common::ok_json(&out);
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
@@ -417,16 +337,5 @@ fn from_a_static_goproxy_directory() {
         "{r}"
     );
 
-    env.carry("a", "b");
-    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
-    std::fs::remove_file(app.join("app-bin")).unwrap();
-    ok(&go(
-        &env,
-        &app,
-        &format!("{}/go", far.url),
-        "gohome-static",
-        &["build", "-o", "app-bin", "."],
-    ));
-    let run = Command::new(app.join("app-bin")).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "4");
+    assert_eq!(built_across(&env, &app, "gohome-static"), "4");
 }

@@ -176,6 +176,18 @@ pub fn names_with(report: &serde_json::Value, outcome: &str) -> Vec<String> {
     names
 }
 
+/// The error of a mirror report's first failed item.
+pub fn first_error(report: &serde_json::Value) -> String {
+    report["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["outcome"] == "failed")
+        .and_then(|i| i["error"].as_str())
+        .unwrap_or_else(|| panic!("no failed item in {report}"))
+        .to_string()
+}
+
 /// Parses stdout of a `--json` run.
 pub fn json(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
