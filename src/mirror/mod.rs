@@ -140,12 +140,24 @@ where
     let stop = opts.stop.clone();
     let (present, fetch) = (Arc::new(present), Arc::new(fetch));
     let (dry, keep_going) = (opts.dry_run, opts.keep_going);
-    let mut tasks = Vec::new();
+    // artifacts start in input order (each waits for a permit before it is spawned), so a
+    // failure leaves exactly those after it; finished ones are reported as permits free up
+    let mut pending: std::collections::VecDeque<tokio::task::JoinHandle<Item>> =
+        std::collections::VecDeque::new();
+    let mut report = Report::default();
+    let collect = |item: Item, report: &mut Report| {
+        watch.done(ecosystem, item.bytes);
+        report.items.push(item);
+    };
     for (name, pin) in artifacts {
-        let (sem, stop, present, fetch) =
-            (sem.clone(), stop.clone(), present.clone(), fetch.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
+        let permit = sem.clone().acquire_owned().await.expect("semaphore open");
+        while pending.front().is_some_and(|t| t.is_finished()) {
+            let t = pending.pop_front().expect("front exists");
+            collect(t.await.expect("mirror task panicked"), &mut report);
+        }
+        let (stop, present, fetch) = (stop.clone(), present.clone(), fetch.clone());
+        pending.push_back(tokio::spawn(async move {
+            let _permit = permit;
             let item = |outcome, bytes, error| Item {
                 ecosystem,
                 name: name.clone(),
@@ -174,11 +186,8 @@ where
             }
         }));
     }
-    let mut report = Report::default();
-    for t in tasks {
-        let item = t.await.expect("mirror task panicked");
-        watch.done(ecosystem, item.bytes);
-        report.items.push(item);
+    for t in pending {
+        collect(t.await.expect("mirror task panicked"), &mut report);
     }
     watch.finish(ecosystem);
     report
