@@ -284,3 +284,119 @@ fn uv_lock_tampered_hashes_unknown_projects_and_unpinned_lines() {
     );
     assert_eq!(snapshot(&env.path("c")), before);
 }
+
+/// A PEP 691 index that offers core metadata files (PEP 658): the sdist's is fetched,
+/// checked and served by the far side; a wrong hash or a wheel whose offered metadata is
+/// not the METADATA inside it is an error that leaves the bundle as it was.
+#[test]
+fn core_metadata_files_from_the_index_are_checked_and_kept() {
+    use common::upstream::{Route, Upstream as Static};
+    let env = Env::new();
+    let dir = env.path("dists");
+    let sd = sdist(&dir, "demo_core", "1.0.0");
+    let whl = wheel_tagged(&dir, "demo_core", "1.0.0", "py3-none-any", &[]);
+    let sd_meta: &[u8] =
+        b"Metadata-Version: 2.2\nName: demo_core\nVersion: 1.0.0\nRequires-Dist: six\n\n";
+    let hex = |b: &[u8]| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b))
+    };
+    let page = |sd_meta_hash: &str, whl_meta_hash: &str| {
+        serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": "demo-core",
+            "files": [
+                {"filename": "demo_core-1.0.0.tar.gz", "url": "/files/demo_core-1.0.0.tar.gz",
+                 "hashes": {"sha256": sha256(&sd)}, "core-metadata": {"sha256": sd_meta_hash}},
+                {"filename": "demo_core-1.0.0-py3-none-any.whl",
+                 "url": "/files/demo_core-1.0.0-py3-none-any.whl",
+                 "hashes": {"sha256": sha256(&whl)}, "core-metadata": {"sha256": whl_meta_hash}},
+            ]
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let route = |body: Vec<u8>| Route {
+        body,
+        ..Default::default()
+    };
+    let wrong_whl_meta: &[u8] = b"Metadata-Version: 2.1\nName: demo_core\nVersion: 1.0.0\n\n";
+    let files = |page: Vec<u8>| {
+        vec![
+            ("/simple/demo-core/", route(page)),
+            ("/files/demo_core-1.0.0.tar.gz", route(std::fs::read(&sd).unwrap())),
+            ("/files/demo_core-1.0.0.tar.gz.metadata", route(sd_meta.to_vec())),
+            (
+                "/files/demo_core-1.0.0-py3-none-any.whl",
+                route(std::fs::read(&whl).unwrap()),
+            ),
+            (
+                "/files/demo_core-1.0.0-py3-none-any.whl.metadata",
+                route(wrong_whl_meta.to_vec()),
+            ),
+        ]
+    };
+    let req = env.path("requirements.txt");
+    env.init("c");
+    let before = snapshot(&env.path("c"));
+    let failing = |up: &Static, req_text: &str| {
+        std::fs::write(&req, req_text).unwrap();
+        let out = mirror(&env, "c", &format!("{}/simple/", up.url), &req, &[]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(snapshot(&env.path("c")), before);
+        common::first_error(&json(&out))
+    };
+
+    // the offered sdist metadata does not match the hash on the page
+    let up = Static::start(files(page(&"0".repeat(64), &hex(wrong_whl_meta))));
+    let e = failing(
+        &up,
+        &format!("demo-core==1.0.0 --hash=sha256:{}\n", sha256(&sd)),
+    );
+    assert!(
+        e.starts_with("hash mismatch for demo_core-1.0.0.tar.gz.metadata: the index says sha256:0000"),
+        "{e}"
+    );
+    // the wheel's offered metadata is not what the wheel holds
+    let up = Static::start(files(page(&hex(sd_meta), &hex(wrong_whl_meta))));
+    let e = failing(
+        &up,
+        &format!("demo-core==1.0.0 --hash=sha256:{}\n", sha256(&whl)),
+    );
+    assert!(
+        e.starts_with("demo_core-1.0.0-py3-none-any.whl.metadata: ")
+            && e.contains("is not the METADATA inside the wheel"),
+        "{e}"
+    );
+    assert_eq!(up.hits("/files/demo_core-1.0.0-py3-none-any.whl.metadata"), 1);
+
+    // the sdist with its metadata: fetched once, kept, and served on the far side
+    std::fs::write(
+        &req,
+        format!("demo-core==1.0.0 --hash=sha256:{}\n", sha256(&sd)),
+    )
+    .unwrap();
+    let out = mirror(&env, "c", &format!("{}/simple/", up.url), &req, &[]);
+    assert_eq!(common::ok_json(&out)["added"], 1);
+    assert_eq!(up.hits("/files/demo_core-1.0.0.tar.gz.metadata"), 1);
+    drop(up);
+    env.carry("c", "d");
+    let far = Server::start(env.dir.path(), &env.path("d"), &[]);
+    let page = common::server::curl(
+        "GET",
+        &format!("{}/simple/demo-core/", far.url),
+        &["Accept: application/vnd.pypi.simple.v1+json"],
+        None,
+    )
+    .json();
+    let f = &page["files"][0];
+    assert_eq!(f["filename"], "demo_core-1.0.0.tar.gz", "{page}");
+    assert_eq!(f["core-metadata"]["sha256"], hex(sd_meta), "{page}");
+    let url = reqwest::Url::parse(&format!("{}/simple/demo-core/", far.url))
+        .unwrap()
+        .join(f["url"].as_str().unwrap())
+        .unwrap();
+    let served = common::server::curl("GET", &format!("{url}.metadata"), &[], None);
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body, sd_meta);
+}

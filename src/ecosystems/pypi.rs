@@ -45,6 +45,17 @@ pub struct CoreMetadata {
 
 /// Imports one wheel or sdist as a `pypi-file` record.
 pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<RefRecord>> {
+    import_with_metadata(bundle, file, None)
+}
+
+/// Imports one wheel or sdist with the core metadata file an index serves beside it
+/// (PEP 658), checked before anything is stored: its Name and Version must be the
+/// distribution's, and a wheel's must be, byte for byte, the METADATA inside it.
+pub fn import_with_metadata(
+    bundle: &Bundle,
+    file: &Path,
+    offered: Option<&[u8]>,
+) -> Result<Vec<RefRecord>> {
     let filename = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -54,11 +65,11 @@ pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<Re
         })?
         .to_string();
     if filename.ends_with(".whl") {
-        import_wheel(bundle, file, filename)
+        import_wheel(bundle, file, filename, offered)
     } else if let Some(stem) = filename.strip_suffix(".tar.gz") {
-        import_sdist(bundle, file, stem.to_string(), filename.clone(), false)
+        import_sdist(bundle, file, stem.to_string(), filename.clone(), false, offered)
     } else if let Some(stem) = filename.strip_suffix(".zip") {
-        import_sdist(bundle, file, stem.to_string(), filename.clone(), true)
+        import_sdist(bundle, file, stem.to_string(), filename.clone(), true, offered)
     } else {
         Err(Error::BadArtifact {
             path: file.to_path_buf(),
@@ -69,7 +80,12 @@ pub fn import(bundle: &Bundle, file: &Path, _opts: &AddOptions) -> Result<Vec<Re
     }
 }
 
-fn import_wheel(bundle: &Bundle, file: &Path, filename: String) -> Result<Vec<RefRecord>> {
+fn import_wheel(
+    bundle: &Bundle,
+    file: &Path,
+    filename: String,
+    offered: Option<&[u8]>,
+) -> Result<Vec<RefRecord>> {
     let wheel = parse_wheel_filename(&filename)?;
     let (sha256, _) = hash_file(file).at("read", file)?;
     let want = normalize(&wheel.distribution);
@@ -98,6 +114,16 @@ fn import_wheel(bundle: &Bundle, file: &Path, filename: String) -> Result<Vec<Re
             ),
         });
     }
+    if offered.is_some_and(|o| o != bytes) {
+        return Err(Error::BadArtifact {
+            path: metadata_path(file),
+            reason: format!(
+                "the index's core metadata file is not the METADATA inside the wheel ({} against {})",
+                Digest::of(offered.unwrap_or_default()),
+                Digest::of(&bytes)
+            ),
+        });
+    }
     let stored = bundle.ingest(File::open(file).at("open", file)?, Some(&sha256))?;
     let metadata = bundle.ingest_bytes(&bytes)?.digest;
     Ok(vec![record(
@@ -116,6 +142,7 @@ fn import_sdist(
     stem: String,
     filename: String,
     zip: bool,
+    offered: Option<&[u8]>,
 ) -> Result<Vec<RefRecord>> {
     parse_sdist_stem(&stem, &filename)?;
     let is_pkg_info = |n: &str| matches!(n.split('/').collect::<Vec<_>>()[..], [dir, "PKG-INFO"] if !dir.is_empty());
@@ -150,15 +177,39 @@ fn import_sdist(
             ),
         });
     }
+    if let Some(o) = offered {
+        let path = metadata_path(file);
+        let m = checked_metadata(&path, o, "the index's core metadata file")?;
+        if normalize(&m.name) != normalize(&meta.name) || !same_version(&m.version, &meta.version)
+        {
+            return Err(Error::BadArtifact {
+                path,
+                reason: format!(
+                    "the index's core metadata file describes {} {}, the sdist is {} {}",
+                    m.name, m.version, meta.name, meta.version
+                ),
+            });
+        }
+    }
     let stored = bundle.ingest(File::open(file).at("open", file)?, Some(&sha256))?;
+    let metadata = match offered {
+        Some(o) => Some(bundle.ingest_bytes(o)?.digest),
+        None => None,
+    };
     Ok(vec![record(
         meta,
         filename,
         "sdist",
         stored.digest,
         stored.size,
-        None,
+        metadata,
     )])
+}
+
+fn metadata_path(file: &Path) -> std::path::PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".metadata");
+    file.with_file_name(name)
 }
 
 struct Checked {

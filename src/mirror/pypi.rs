@@ -255,15 +255,45 @@ async fn one(b: &Bundle, f: &IndexFile, c: &Client) -> Result<u64, String> {
             f.filename
         ));
     }
+    let metadata = match &f.metadata {
+        Some(m) => Some(core_metadata(m, &f.filename, c).await?),
+        None => None,
+    };
     tokio::task::block_in_place(|| {
         let _lock = b.lock_shared().map_err(|e| e.to_string())?;
-        let recs = crate::ecosystems::pypi::import(b, &path, &Default::default())
-            .map_err(|e| e.to_string())?;
+        let recs = crate::ecosystems::pypi::import_with_metadata(b, &path, metadata.as_deref())
+            .map_err(|e| {
+                // the temporary directory means nothing to the reader; the file name does
+                e.to_string()
+                    .replace(&format!("{}/", dir.path().display()), "")
+            })?;
         for rec in &recs {
             crate::ecosystems::commit_ref(b, rec, "mirror").map_err(|e| e.to_string())?;
         }
         Ok(bytes)
     })
+}
+
+/// Fetches the core metadata file the index offers beside `filename`, checked against the
+/// SHA-256 the index gives for it.
+async fn core_metadata(
+    m: &simple::CoreMetadataFile,
+    filename: &str,
+    c: &Client,
+) -> Result<Vec<u8>, String> {
+    let bytes = c
+        .bytes(&m.url, 16 << 20)
+        .await
+        .map_err(|e| format!("core metadata of {filename}: {e}"))?;
+    if let Some(want) = &m.sha256 {
+        let got = crate::digest::Digest::of(&bytes);
+        if got.hex() != want {
+            return Err(format!(
+                "hash mismatch for {filename}.metadata: the index says sha256:{want}, the download is {got}"
+            ));
+        }
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -304,6 +334,7 @@ mod tests {
             filename: name.into(),
             url: format!("http://h/{name}"),
             sha256: Some(h.into()),
+            metadata: None,
         };
         let files = vec![
             f("x-1.0.tar.gz", "aa"),

@@ -1,6 +1,7 @@
 //! Reading a PyPI "simple" project page from an upstream index: PEP 691 JSON when the
 //! upstream offers it, else PEP 503 HTML, into the list of files with their URLs (resolved
-//! against the page) and SHA-256 hashes.
+//! against the page), SHA-256 hashes and whether a core metadata file (PEP 658/714) is
+//! offered beside each.
 
 /// The JSON form, asked for first; HTML is the fallback every index speaks.
 pub const ACCEPT: &str =
@@ -15,6 +16,58 @@ pub struct IndexFile {
     pub url: String,
     /// Hex SHA-256 the index publishes, if any.
     pub sha256: Option<String>,
+    /// The core metadata file at `<url>.metadata` (PEP 658), when the index offers one.
+    pub metadata: Option<CoreMetadataFile>,
+}
+
+/// A core metadata file an index offers beside a distribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreMetadataFile {
+    /// Its URL: the distribution's URL with `.metadata` appended.
+    pub url: String,
+    /// Hex SHA-256 of the metadata file, when the index gives one.
+    pub sha256: Option<String>,
+}
+
+impl CoreMetadataFile {
+    fn beside(url: &str, sha256: Option<String>) -> Self {
+        CoreMetadataFile {
+            url: format!("{url}.metadata"),
+            sha256,
+        }
+    }
+}
+
+/// Reads the PEP 691 value of `core-metadata` (or the older `dist-info-metadata`):
+/// `true`, or an object of hashes; `false` and absence mean none.
+fn json_metadata(f: &serde_json::Value, url: &str) -> Option<CoreMetadataFile> {
+    let v = f
+        .get("core-metadata")
+        .or_else(|| f.get("dist-info-metadata"))?;
+    match v {
+        serde_json::Value::Bool(true) => Some(CoreMetadataFile::beside(url, None)),
+        serde_json::Value::Object(h) => Some(CoreMetadataFile::beside(
+            url,
+            h.get("sha256")
+                .and_then(|s| s.as_str())
+                .map(str::to_ascii_lowercase),
+        )),
+        _ => None,
+    }
+}
+
+/// Reads the PEP 503 attribute value (`true` or `sha256=HEX`).
+fn html_metadata(tag: &str, url: &str) -> Option<CoreMetadataFile> {
+    let v = attribute(tag, "data-core-metadata").or_else(|| attribute(tag, "data-dist-info-metadata"))?;
+    let v = unescape(&v);
+    if v.eq_ignore_ascii_case("true") {
+        return Some(CoreMetadataFile::beside(url, None));
+    }
+    let (algo, hex) = v.split_once('=')?;
+    Some(CoreMetadataFile::beside(
+        url,
+        algo.eq_ignore_ascii_case("sha256").then(|| hex.to_ascii_lowercase()),
+    ))
 }
 
 /// Parses a project page fetched from `page_url`.
@@ -55,10 +108,12 @@ pub fn parse(body: &[u8], content_type: &str, page_url: &str) -> Result<Vec<Inde
                 .and_then(|h| h.as_str())
                 .map(str::to_ascii_lowercase)
                 .or(frag_sha);
+            let metadata = json_metadata(f, &url);
             out.push(IndexFile {
                 filename: filename.to_string(),
                 url,
                 sha256,
+                metadata,
             });
         }
         return Ok(out);
@@ -78,10 +133,12 @@ pub fn parse(body: &[u8], content_type: &str, page_url: &str) -> Result<Vec<Inde
         if let Some(href) = attribute(tag, "href") {
             let (url, sha256) = resolve(&unescape(&href))?;
             let filename = unescape(text[tag_end + 1..close].trim());
+            let metadata = html_metadata(tag, &url);
             out.push(IndexFile {
                 filename,
                 url,
                 sha256,
+                metadata,
             });
         }
         at = close + 4;
@@ -129,8 +186,8 @@ mod tests {
     #[test]
     fn html_and_json_pages() {
         let html = br#"<!DOCTYPE html><html><body><h1>Links for six</h1>
-<a href="../../packages/six-1.16.0.tar.gz#sha256=ABCD" data-requires-python="&gt;=2.7">six-1.16.0.tar.gz</a><br/>
-<A HREF='https://files.example/six-1.16.0-py2.py3-none-any.whl?x=1&amp;y=2'>six-1.16.0-py2.py3-none-any.whl</A>
+<a href="../../packages/six-1.16.0.tar.gz#sha256=ABCD" data-requires-python="&gt;=2.7" data-core-metadata="sha256=0A">six-1.16.0.tar.gz</a><br/>
+<A HREF='https://files.example/six-1.16.0-py2.py3-none-any.whl?x=1&amp;y=2' data-dist-info-metadata=true>six-1.16.0-py2.py3-none-any.whl</A>
 </body></html>"#;
         let files = parse(html, "text/html", "http://127.0.0.1:1/simple/six/").unwrap();
         assert_eq!(files.len(), 2);
@@ -144,9 +201,19 @@ mod tests {
             "https://files.example/six-1.16.0-py2.py3-none-any.whl?x=1&y=2"
         );
         assert_eq!(files[1].sha256, None);
+        assert_eq!(
+            files[0].metadata,
+            Some(CoreMetadataFile {
+                url: "http://127.0.0.1:1/packages/six-1.16.0.tar.gz.metadata".into(),
+                sha256: Some("0a".into())
+            })
+        );
+        assert_eq!(files[1].metadata.as_ref().unwrap().sha256, None);
 
         let json = br#"{"meta": {"api-version": "1.1"}, "name": "six", "files": [
-            {"filename": "six-1.16.0.tar.gz", "url": "/files/six-1.16.0.tar.gz", "hashes": {"sha256": "EF"}}]}"#;
+            {"filename": "six-1.16.0.tar.gz", "url": "/files/six-1.16.0.tar.gz", "hashes": {"sha256": "EF"}, "core-metadata": {"sha256": "01"}},
+            {"filename": "six-1.16.0-py3-none-any.whl", "url": "/files/six-1.16.0-py3-none-any.whl", "hashes": {"sha256": "EE"}, "core-metadata": false, "dist-info-metadata": false},
+            {"filename": "six-1.17.0-py3-none-any.whl", "url": "/files/six-1.17.0-py3-none-any.whl", "hashes": {"sha256": "ED"}, "dist-info-metadata": true}]}"#;
         let files = parse(
             json,
             "application/vnd.pypi.simple.v1+json",
@@ -155,6 +222,13 @@ mod tests {
         .unwrap();
         assert_eq!(files[0].url, "http://h/files/six-1.16.0.tar.gz");
         assert_eq!(files[0].sha256.as_deref(), Some("ef"));
+        assert_eq!(
+            files[0].metadata.as_ref().unwrap().url,
+            "http://h/files/six-1.16.0.tar.gz.metadata"
+        );
+        assert_eq!(files[0].metadata.as_ref().unwrap().sha256.as_deref(), Some("01"));
+        assert_eq!(files[1].metadata, None);
+        assert!(files[2].metadata.is_some());
         assert!(parse(b"{\"x\":1}", "application/json", "http://h/").is_err());
     }
 }
