@@ -324,8 +324,14 @@ fn core_metadata_files_from_the_index_are_checked_and_kept() {
     let files = |page: Vec<u8>| {
         vec![
             ("/simple/demo-core/", route(page)),
-            ("/files/demo_core-1.0.0.tar.gz", route(std::fs::read(&sd).unwrap())),
-            ("/files/demo_core-1.0.0.tar.gz.metadata", route(sd_meta.to_vec())),
+            (
+                "/files/demo_core-1.0.0.tar.gz",
+                route(std::fs::read(&sd).unwrap()),
+            ),
+            (
+                "/files/demo_core-1.0.0.tar.gz.metadata",
+                route(sd_meta.to_vec()),
+            ),
             (
                 "/files/demo_core-1.0.0-py3-none-any.whl",
                 route(std::fs::read(&whl).unwrap()),
@@ -354,7 +360,9 @@ fn core_metadata_files_from_the_index_are_checked_and_kept() {
         &format!("demo-core==1.0.0 --hash=sha256:{}\n", sha256(&sd)),
     );
     assert!(
-        e.starts_with("hash mismatch for demo_core-1.0.0.tar.gz.metadata: the index says sha256:0000"),
+        e.starts_with(
+            "hash mismatch for demo_core-1.0.0.tar.gz.metadata: the index says sha256:0000"
+        ),
         "{e}"
     );
     // the wheel's offered metadata is not what the wheel holds
@@ -368,7 +376,10 @@ fn core_metadata_files_from_the_index_are_checked_and_kept() {
             && e.contains("is not the METADATA inside the wheel"),
         "{e}"
     );
-    assert_eq!(up.hits("/files/demo_core-1.0.0-py3-none-any.whl.metadata"), 1);
+    assert_eq!(
+        up.hits("/files/demo_core-1.0.0-py3-none-any.whl.metadata"),
+        1
+    );
 
     // the sdist with its metadata: fetched once, kept, and served on the far side
     std::fs::write(

@@ -67,9 +67,23 @@ pub fn import_with_metadata(
     if filename.ends_with(".whl") {
         import_wheel(bundle, file, filename, offered)
     } else if let Some(stem) = filename.strip_suffix(".tar.gz") {
-        import_sdist(bundle, file, stem.to_string(), filename.clone(), false, offered)
+        import_sdist(
+            bundle,
+            file,
+            stem.to_string(),
+            filename.clone(),
+            false,
+            offered,
+        )
     } else if let Some(stem) = filename.strip_suffix(".zip") {
-        import_sdist(bundle, file, stem.to_string(), filename.clone(), true, offered)
+        import_sdist(
+            bundle,
+            file,
+            stem.to_string(),
+            filename.clone(),
+            true,
+            offered,
+        )
     } else {
         Err(Error::BadArtifact {
             path: file.to_path_buf(),
@@ -180,8 +194,7 @@ fn import_sdist(
     if let Some(o) = offered {
         let path = metadata_path(file);
         let m = checked_metadata(&path, o, "the index's core metadata file")?;
-        if normalize(&m.name) != normalize(&meta.name) || !same_version(&m.version, &meta.version)
-        {
+        if normalize(&m.name) != normalize(&meta.name) || !same_version(&m.version, &meta.version) {
             return Err(Error::BadArtifact {
                 path,
                 reason: format!(

@@ -58,7 +58,8 @@ fn json_metadata(f: &serde_json::Value, url: &str) -> Option<CoreMetadataFile> {
 
 /// Reads the PEP 503 attribute value (`true` or `sha256=HEX`).
 fn html_metadata(tag: &str, url: &str) -> Option<CoreMetadataFile> {
-    let v = attribute(tag, "data-core-metadata").or_else(|| attribute(tag, "data-dist-info-metadata"))?;
+    let v = attribute(tag, "data-core-metadata")
+        .or_else(|| attribute(tag, "data-dist-info-metadata"))?;
     let v = unescape(&v);
     if v.eq_ignore_ascii_case("true") {
         return Some(CoreMetadataFile::beside(url, None));
@@ -66,7 +67,8 @@ fn html_metadata(tag: &str, url: &str) -> Option<CoreMetadataFile> {
     let (algo, hex) = v.split_once('=')?;
     Some(CoreMetadataFile::beside(
         url,
-        algo.eq_ignore_ascii_case("sha256").then(|| hex.to_ascii_lowercase()),
+        algo.eq_ignore_ascii_case("sha256")
+            .then(|| hex.to_ascii_lowercase()),
     ))
 }
 
@@ -226,7 +228,10 @@ mod tests {
             files[0].metadata.as_ref().unwrap().url,
             "http://h/files/six-1.16.0.tar.gz.metadata"
         );
-        assert_eq!(files[0].metadata.as_ref().unwrap().sha256.as_deref(), Some("01"));
+        assert_eq!(
+            files[0].metadata.as_ref().unwrap().sha256.as_deref(),
+            Some("01")
+        );
         assert_eq!(files[1].metadata, None);
         assert!(files[2].metadata.is_some());
         assert!(parse(b"{\"x\":1}", "application/json", "http://h/").is_err());
