@@ -20,6 +20,7 @@ pub mod progress;
 pub mod protocols;
 pub mod registry;
 pub mod serve;
+pub mod sumdb;
 pub mod upstream;
 pub mod verify;
 
