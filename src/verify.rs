@@ -230,6 +230,17 @@ fn ecosystem_hash(bundle: &Bundle, body: &RefBody) -> std::result::Result<(), St
                 ));
             }
         }
+        RefBody::GoSumdbTree(t) => {
+            let v = crate::sumdb::note::Verifier::parse(&t.key)?;
+            let note = bundle.read_blob(&t.note).map_err(|e| e.to_string())?;
+            let tree = crate::sumdb::note::parse_tree(v.open(&note)?)?;
+            if tree.n != t.size {
+                return Err(format!(
+                    "the signed tree note is of {} records, the record says {}",
+                    tree.n, t.size
+                ));
+            }
+        }
         RefBody::MavenFile(m) => {
             let (sha1, md5, sha512) = multi_hash(bundle, &m.digest).map_err(io)?;
             if hex::encode(sha1) != m.sha1

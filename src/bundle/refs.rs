@@ -43,6 +43,15 @@ pub enum RefBody {
     /// One Go module version.
     #[serde(rename = "go-version")]
     GoVersion(GoVersion),
+    /// A signed tree head of a Go checksum database.
+    #[serde(rename = "go-sumdb-tree")]
+    GoSumdbTree(GoSumdbTree),
+    /// One record of a Go checksum database (the answer to a lookup).
+    #[serde(rename = "go-sumdb-record")]
+    GoSumdbRecord(GoSumdbRecord),
+    /// One tile of a Go checksum database's log.
+    #[serde(rename = "go-sumdb-tile")]
+    GoSumdbTile(GoSumdbTile),
     /// One file of a Maven repository.
     #[serde(rename = "maven-file")]
     MavenFile(MavenFile),
@@ -182,6 +191,47 @@ pub struct GoVersion {
     pub mod_h1: String,
 }
 
+/// `go-sumdb-tree`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoSumdbTree {
+    /// Database name (`sum.golang.org`).
+    pub name: String,
+    /// Number of records in the tree.
+    pub size: i64,
+    /// The verifier key the note was checked with (`name+hash+key`).
+    pub key: String,
+    /// The signed tree note, served at `/latest` and after each lookup.
+    pub note: Digest,
+}
+
+/// `go-sumdb-record`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoSumdbRecord {
+    /// Database name.
+    pub name: String,
+    /// Module path, case preserved.
+    pub module: String,
+    /// Version.
+    pub version: String,
+    /// Position of the record in the log.
+    pub id: i64,
+    /// The record: the module's two go.sum lines, each ending in `\n`.
+    pub text: String,
+}
+
+/// `go-sumdb-tile`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoSumdbTile {
+    /// Database name.
+    pub name: String,
+    /// Tile path under `tile/` (`8/0/x001/234.p/5`).
+    pub tile: String,
+    /// The tile's hashes.
+    pub digest: Digest,
+    /// Size in bytes (32 per hash).
+    pub size: u64,
+}
+
 /// `maven-file`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MavenFile {
@@ -235,7 +285,10 @@ impl RefBody {
             RefBody::NpmVersion(_) | RefBody::NpmDistTag(_) => "npm",
             RefBody::PypiFile(_) => "pypi",
             RefBody::CargoVersion(_) => "cargo",
-            RefBody::GoVersion(_) => "go",
+            RefBody::GoVersion(_)
+            | RefBody::GoSumdbTree(_)
+            | RefBody::GoSumdbRecord(_)
+            | RefBody::GoSumdbTile(_) => "go",
             RefBody::MavenFile(_) => "maven",
             RefBody::RawFile(_) => "raw",
         }
@@ -278,6 +331,20 @@ impl RefBody {
                 k.push("@v".into());
                 k.push(g.version.clone());
             }
+            RefBody::GoSumdbTree(t) => {
+                k.extend(["_sumdb".into(), t.name.clone(), "tree".into()]);
+                k.push(t.size.to_string());
+            }
+            RefBody::GoSumdbRecord(r) => {
+                k.extend(["_sumdb".into(), r.name.clone(), "lookup".into()]);
+                k.extend(split_name(&r.module));
+                k.push("@v".into());
+                k.push(r.version.clone());
+            }
+            RefBody::GoSumdbTile(t) => {
+                k.extend(["_sumdb".into(), t.name.clone(), "tile".into()]);
+                k.extend(split_name(&t.tile));
+            }
             RefBody::MavenFile(m) => k.extend(split_name(&m.path)),
             RefBody::RawFile(r) => k.extend(split_name(&r.path)),
         }
@@ -307,6 +374,9 @@ impl RefBody {
             }
             RefBody::CargoVersion(c) => vec![c.crate_file.clone()],
             RefBody::GoVersion(g) => vec![g.info.clone(), g.mod_file.clone(), g.zip.clone()],
+            RefBody::GoSumdbTree(t) => vec![t.note.clone()],
+            RefBody::GoSumdbRecord(_) => vec![],
+            RefBody::GoSumdbTile(t) => vec![t.digest.clone()],
             RefBody::MavenFile(m) => vec![m.digest.clone()],
             RefBody::RawFile(r) => vec![r.digest.clone()],
         }
@@ -322,6 +392,11 @@ impl RefBody {
             RefBody::PypiFile(f) => format!("{}/{}", f.normalized, f.filename),
             RefBody::CargoVersion(c) => format!("{}@{}", c.name, c.version),
             RefBody::GoVersion(g) => format!("{}@{}", g.module, g.version),
+            RefBody::GoSumdbTree(t) => format!("sumdb {} tree of {}", t.name, t.size),
+            RefBody::GoSumdbRecord(r) => {
+                format!("sumdb {} record {}@{}", r.name, r.module, r.version)
+            }
+            RefBody::GoSumdbTile(t) => format!("sumdb {} tile {}", t.name, t.tile),
             RefBody::MavenFile(m) => m.path.clone(),
             RefBody::RawFile(r) => r.path.clone(),
         }
@@ -337,6 +412,8 @@ impl RefBody {
             RefBody::PypiFile(f) => f.size,
             RefBody::CargoVersion(c) => c.size,
             RefBody::GoVersion(g) => g.size,
+            RefBody::GoSumdbTree(_) | RefBody::GoSumdbRecord(_) => 0,
+            RefBody::GoSumdbTile(t) => t.size,
             RefBody::MavenFile(m) => m.size,
             RefBody::RawFile(r) => r.size,
         }

@@ -4,6 +4,7 @@
 
 pub mod cargo;
 pub mod go;
+pub mod go_sumdb;
 pub mod maven;
 pub mod npm;
 pub mod oci;
