@@ -2,7 +2,7 @@
 //! the protocol's case escaping (`!x` for `X`). Not found is 404, so the go command falls
 //! back to the next proxy (a version that cannot exist for the module included); a
 //! malformed path is 400. Errors are plain text, as the go
-//! command prints them.
+//! command prints them. `/go/sumdb/` is the checksum database ([`super::go_sumdb`]).
 
 use super::http::{self, blocking, text_error as text, Request, Response};
 use super::Context;
@@ -83,11 +83,9 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
             "GOPROXY is read-only; add modules with `nora add go`",
         );
     }
-    if req.path.starts_with("sumdb/") {
-        return text(
-            StatusCode::NOT_FOUND,
-            "no checksum database is proxied here",
-        );
+    if let Some(rest) = req.path.strip_prefix("sumdb/") {
+        let rest = rest.to_string();
+        return super::go_sumdb::handle(ctx, &req, &rest).await;
     }
     let route = match route(&req.path) {
         Ok(r) => r,

@@ -4,6 +4,7 @@
 
 pub mod cargo;
 pub mod go;
+pub mod go_sumdb;
 pub mod http;
 pub mod maven;
 pub mod npm;
