@@ -63,6 +63,11 @@ pub struct Args {
     /// GOPROXY to fetch modules from [default: https://proxy.golang.org].
     #[arg(long, env = "NORA_GO_PROXY", value_name = "URL")]
     go_proxy: Option<String>,
+    /// Check Go modules against this checksum database and carry its records and proofs,
+    /// so `nora serve` answers GOSUMDB on the far side: `NAME+HASH+KEY [URL]` as GOSUMDB
+    /// is written (sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8)
+    #[arg(long = "go-sumdb", env = "NORA_GO_SUMDB", value_name = "KEY [URL]")]
+    go_sumdb: Option<String>,
     /// Maven coordinates group:artifact:version[:classifier][@type], mirrored with what they
     /// depend on (repeatable).
     #[arg(long, value_name = "GAV")]
@@ -147,6 +152,7 @@ impl Args {
         plan.pypi.index = self.pypi_index.or(plan.pypi.index);
         plan.cargo.index = self.cargo_index.or(plan.cargo.index);
         plan.go.proxy = self.go_proxy.or(plan.go.proxy);
+        plan.go.sumdb = self.go_sumdb.or(plan.go.sumdb);
         plan.jobs = self.jobs.or(plan.jobs);
         anyhow::ensure!(
             !plan.is_empty(),

@@ -129,6 +129,9 @@ pub struct Go {
     /// go.sum files.
     #[serde(default)]
     pub sums: Vec<PathBuf>,
+    /// Checksum database to check modules against and carry (`NAME+HASH+KEY [URL]`, as
+    /// `GOSUMDB` is written).
+    pub sumdb: Option<String>,
 }
 
 impl Plan {

@@ -1,8 +1,10 @@
 //! Mirrors Go modules pinned by a go.sum from a GOPROXY: `.info`, `.mod` and `.zip` of
-//! each, with the `h1:` hashes of the zip and the go.mod checked against go.sum.
+//! each, with the `h1:` hashes of the zip and the go.mod checked against go.sum and, when
+//! one is given, against a checksum database, which is carried along ([`super::go_sumdb`]).
 
+use super::go_sumdb::{self, Database};
 use super::Watch;
-use super::{Options, Report};
+use super::{Item, Options, Outcome, Report};
 use crate::bundle::refs::{RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
@@ -32,8 +34,150 @@ fn existing(b: &Bundle, p: &Pinned) -> bool {
     )
 }
 
-/// Mirrors every pinned module from `proxy` (a GOPROXY base URL).
+/// The hashes the database's record gives `p`, which must agree with go.sum's.
+fn checked_by_record(
+    mut p: Pinned,
+    r: &crate::bundle::refs::GoSumdbRecord,
+) -> Result<Pinned, String> {
+    let (zip, go_mod) = crate::sumdb::note::record_hashes(&r.text, &p.module, &p.version);
+    let (Some(zip), Some(go_mod)) = (zip, go_mod) else {
+        return Err(format!(
+            "the {} record of {}@{} does not give its hashes",
+            r.name, p.module, p.version
+        ));
+    };
+    for (what, sum, db) in [("", &mut p.zip_h1, zip), ("/go.mod", &mut p.mod_h1, go_mod)] {
+        match sum {
+            Some(h) if *h != db => {
+                return Err(format!(
+                    "hash mismatch for {}@{}{what}: go.sum says {h}, the checksum database {} says {db}",
+                    p.module, p.version, r.name
+                ))
+            }
+            _ => *sum = Some(db),
+        }
+    }
+    Ok(p)
+}
+
+/// Looks every pin up in `db` and proves the records; returns the pins with the
+/// database's hashes, the failures, the records, and what to store.
+async fn consult(
+    bundle: &Bundle,
+    db: &Database,
+    pins: Vec<Pinned>,
+    client: &Client,
+    opts: &Options,
+) -> Result<
+    (
+        Vec<Pinned>,
+        Vec<Item>,
+        Vec<crate::bundle::refs::GoSumdbRecord>,
+        go_sumdb::Proven,
+    ),
+    Item,
+> {
+    let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    let looked = futures_util::future::join_all(pins.iter().map(|p| {
+        let sem = sem.clone();
+        async move {
+            let _permit = sem.acquire().await.expect("semaphore open");
+            go_sumdb::lookup(bundle, db, &p.module, &p.version, client).await
+        }
+    }))
+    .await;
+    let (mut ok, mut failed, mut records, mut notes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (p, l) in pins.into_iter().zip(looked) {
+        let name = format!("{}@{}", p.module, p.version);
+        match l.and_then(|(r, note)| checked_by_record(p, &r).map(|p| (p, r, note))) {
+            Ok((p, r, note)) => {
+                ok.push(p);
+                records.push(r);
+                notes.extend(note);
+            }
+            Err(e) => failed.push(Item {
+                ecosystem: "go",
+                name,
+                outcome: Outcome::Failed,
+                bytes: 0,
+                error: Some(e),
+            }),
+        }
+    }
+    if !failed.is_empty() && !opts.keep_going {
+        return Ok((Vec::new(), failed, Vec::new(), go_sumdb::Proven::default()));
+    }
+    let proven = go_sumdb::prove(bundle, db, &records, notes, client)
+        .await
+        .map_err(|e| Item {
+            ecosystem: "go",
+            name: format!("checksum database {}", db.name()),
+            outcome: Outcome::Failed,
+            bytes: 0,
+            error: Some(e),
+        })?;
+    Ok((ok, failed, records, proven))
+}
+
+/// Mirrors every pinned module from `proxy` (a GOPROXY base URL), checked against and
+/// carrying the checksum database `sumdb` when one is given.
 pub async fn mirror(
+    bundle: Arc<Bundle>,
+    pins: Vec<Pinned>,
+    proxy: &str,
+    sumdb: Option<&Database>,
+    client: &Client,
+    opts: &Options,
+    watch: &dyn Watch,
+) -> Report {
+    let mut report = Report::default();
+    let (pins, sumdb) = match sumdb.filter(|_| !opts.dry_run) {
+        None => (pins, None),
+        Some(db) => match consult(&bundle, db, pins, client, opts).await {
+            Err(item) => {
+                report.items.push(item);
+                return report;
+            }
+            Ok((ok, failed, records, proven)) => {
+                let stop = !failed.is_empty() && !opts.keep_going;
+                report.items.extend(failed);
+                if stop {
+                    return report;
+                }
+                (ok, Some((db, records, proven)))
+            }
+        },
+    };
+    let mut r = fetch(bundle.clone(), pins, proxy, client, opts, watch).await;
+    report.items.append(&mut r.items);
+    if let Some((db, records, proven)) = sumdb {
+        // records only for the modules the bundle now holds
+        let held: Vec<_> = records
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    crate::registry::go::version(&bundle, &r.module, &r.version),
+                    Ok(Some(_))
+                )
+            })
+            .collect();
+        let b = bundle.clone();
+        let stored = tokio::task::block_in_place(|| go_sumdb::store(&b, db, proven, &held));
+        if let Err(e) = stored {
+            report.items.push(Item {
+                ecosystem: "go",
+                name: format!("checksum database {}", db.name()),
+                outcome: Outcome::Failed,
+                bytes: 0,
+                error: Some(e),
+            });
+        }
+    }
+    report
+}
+
+async fn fetch(
     bundle: Arc<Bundle>,
     pins: Vec<Pinned>,
     proxy: &str,

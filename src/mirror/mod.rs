@@ -6,6 +6,7 @@
 pub mod cargo;
 pub mod config;
 pub mod go;
+pub mod go_sumdb;
 pub mod maven;
 pub mod npm;
 pub mod npm_tree;
@@ -220,6 +221,8 @@ pub struct Inputs {
     pub cargo: Vec<crate::lockfiles::cargo_lock::Pinned>,
     /// Go modules.
     pub go: Vec<crate::lockfiles::go_sum::Pinned>,
+    /// The checksum database to check them against and carry.
+    pub go_sumdb: Option<go_sumdb::Database>,
     /// Files by URL.
     pub raw: Vec<raw::Pinned>,
     /// Maven coordinates to resolve.
@@ -285,6 +288,9 @@ impl Inputs {
         }
         i.go.sort_by(|x, y| (&x.module, &x.version).cmp(&(&y.module, &y.version)));
         i.go.dedup_by(|x, y| x.module == y.module && x.version == y.version);
+        if let Some(spec) = &plan.go.sumdb {
+            i.go_sumdb = Some(go_sumdb::Database::parse(spec).map_err(crate::Error::Other)?);
+        }
         i.raw = plan.raw.clone();
         for c in &plan.maven.artifacts {
             i.maven
@@ -437,6 +443,7 @@ pub async fn fetch(
                 bundle.clone(),
                 inputs.go,
                 plan.go.proxy.as_deref().unwrap_or(defaults::GO_PROXY),
+                inputs.go_sumdb.as_ref(),
                 &go_client,
                 opts,
                 watch,

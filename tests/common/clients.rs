@@ -7,12 +7,17 @@ use std::process::{Command, Output};
 /// `go ARGS` in `dir` with `proxy` as its only GOPROXY, no checksum database, and module,
 /// build and home directories under `home`.
 pub fn go(home: &Path, dir: &Path, proxy: &str, args: &[&str]) -> Output {
+    go_checked(home, dir, proxy, "off", args)
+}
+
+/// [`go`] with `GOSUMDB` set to `sumdb` (`off`, `NAME+HASH+KEY`, or that and a URL).
+pub fn go_checked(home: &Path, dir: &Path, proxy: &str, sumdb: &str, args: &[&str]) -> Output {
     Command::new("go")
         .args(args)
         .current_dir(dir)
         .env("GOPROXY", proxy)
         .env("GOFLAGS", "-mod=mod")
-        .env("GOSUMDB", "off")
+        .env("GOSUMDB", sumdb)
         .env("GONOSUMDB", "")
         .env("GOPRIVATE", "")
         .env("GOENV", "off")
