@@ -60,6 +60,10 @@ pub struct Args {
     /// A go.sum whose modules to mirror (repeatable).
     #[arg(long = "go-sum", value_name = "FILE")]
     go_sum: Vec<PathBuf>,
+    /// go.mod whose module graph to mirror, resolved through the proxy (repeatable); the
+    /// go.sum beside it is read too, else --go-sumdb is needed to check the modules
+    #[arg(long = "go-mod", value_name = "FILE")]
+    go_mod: Vec<PathBuf>,
     /// GOPROXY to fetch modules from [default: https://proxy.golang.org].
     #[arg(long, env = "NORA_GO_PROXY", value_name = "URL")]
     go_proxy: Option<String>,
@@ -114,6 +118,7 @@ impl Args {
             && self.pypi_lock.is_empty()
             && self.cargo_lock.is_empty()
             && self.go_sum.is_empty()
+            && self.go_mod.is_empty()
             && self.raw.is_empty()
             && self.image.is_empty()
             && self.maven.is_empty()
@@ -139,6 +144,7 @@ impl Args {
         plan.pypi.platforms.extend(self.wheel_platform);
         plan.cargo.lockfiles.extend(self.cargo_lock);
         plan.go.sums.extend(self.go_sum);
+        plan.go.mods.extend(self.go_mod);
         plan.oci.images.extend(self.image);
         plan.maven.artifacts.extend(self.maven);
         plan.maven.poms.extend(self.maven_pom);
@@ -156,7 +162,7 @@ impl Args {
         plan.jobs = self.jobs.or(plan.jobs);
         anyhow::ensure!(
             !plan.is_empty(),
-            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum), --npm specs, --maven coordinates or --maven-pom, --image references, --raw URLs, or a mirror.toml (--config FILE)"
+            "nothing to mirror: give lockfiles (--npm-lock, --pypi-lock, --cargo-lock, --go-sum, --go-mod), --npm specs, --maven coordinates or --maven-pom, --image references, --raw URLs, or a mirror.toml (--config FILE)"
         );
         Ok(plan)
     }

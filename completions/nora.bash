@@ -763,7 +763,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__mirror)
-            opts="-j -q -v -h --config --npm-lock --npm --npm-registry --pypi-lock --pypi-index --python-version --wheel-platform --cargo-lock --cargo-index --go-sum --go-proxy --maven --maven-pom --maven-repo --image --platform --referrers --raw --jobs --timeout --dry-run --keep-going --bundle --json --quiet --verbose --help"
+            opts="-j -q -v -h --config --npm-lock --npm --npm-registry --pypi-lock --pypi-index --python-version --wheel-platform --cargo-lock --cargo-index --go-sum --go-mod --go-proxy --go-sumdb --maven --maven-pom --maven-repo --image --platform --referrers --raw --jobs --timeout --dry-run --keep-going --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -813,7 +813,15 @@ _nora() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --go-mod)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --go-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --go-sumdb)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -197,7 +197,9 @@ complete -c nora -n "__fish_nora_using_subcommand mirror" -l wheel-platform -d '
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-lock -d 'A Cargo.lock whose registry crates to mirror (repeatable)' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l cargo-index -d 'Sparse index to fetch crates.io\'s crates from (crates of other sparse registries come from the registry their lock entry names) [default: sparse+https://index.crates.io/]' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-sum -d 'A go.sum whose modules to mirror (repeatable)' -r -F
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-mod -d 'go.mod whose module graph to mirror, resolved through the proxy (repeatable); the go.sum beside it is read too, else --go-sumdb is needed to check the modules' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-proxy -d 'GOPROXY to fetch modules from [default: https://proxy.golang.org]' -r
+complete -c nora -n "__fish_nora_using_subcommand mirror" -l go-sumdb -d 'Check Go modules against this checksum database and carry its records and proofs, so `nora serve` answers GOSUMDB on the far side: `NAME+HASH+KEY [URL]` as GOSUMDB is written (sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l maven -d 'Maven coordinates group:artifact:version[:classifier][@type], mirrored with what they depend on (repeatable)' -r
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l maven-pom -d 'A project\'s pom.xml whose dependencies (and their parents and BOMs) to mirror (repeatable)' -r -F
 complete -c nora -n "__fish_nora_using_subcommand mirror" -l maven-repo -d 'Maven repository to fetch from [default: https://repo.maven.apache.org/maven2]' -r

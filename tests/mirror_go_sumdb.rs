@@ -419,3 +419,95 @@ fn wrong_keys_and_disagreeing_hashes_leave_the_bundle_clean() {
     );
     assert_eq!(snapshot(&env.path("c")), before);
 }
+
+/// A go.mod alone (no go.sum, no indirect lines): its module graph is walked through the
+/// proxy, every module is checked against the database, and the far side builds with
+/// GOSUMDB on. Without a database there is nothing to check against: refused up front.
+#[test]
+fn go_mod_alone_resolved_through_the_proxy_and_checked_against_the_database() {
+    let env = Env::new();
+    let Some(bin) = server_binary(&env) else {
+        return;
+    };
+    let root = env.path("goproxy");
+    publish(&env, &root, LIB, "v1.0.0", &[]);
+    publish(&env, &root, OTHER, "v0.2.0", &[(DEEP, DEEP_VERSION)]);
+    publish(&env, &root, DEEP, DEEP_VERSION, &[]);
+    let upstream = common::upstream::Upstream::serve_dir(&root);
+    let db = start_sumdb(&bin, &root, 300);
+    let app = env.path("app");
+    write_app(&app, "v1.0.0");
+    let go_mod = app.join("go.mod");
+    env.init("a");
+    let before = snapshot(&env.path("a"));
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "--json".to_string(),
+            "mirror".into(),
+            "--go-mod".into(),
+            go_mod.to_str().unwrap().into(),
+            "--go-proxy".into(),
+            upstream.url.clone(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        env.nora("a", &a.iter().map(String::as_str).collect::<Vec<_>>())
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no go.sum beside it, so nothing to check its modules against")
+            && err.contains("--go-sumdb"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&env.path("a")), before);
+
+    let r = common::ok_json(&run(&["--go-sumdb", &db.gosumdb()]));
+    assert_eq!(
+        common::names_with(&r, "added"),
+        [
+            format!("{LIB}@v1.0.0"),
+            format!("{DEEP}@{DEEP_VERSION}"),
+            format!("{OTHER}@v0.2.0")
+        ],
+        "{r}"
+    );
+    db.signal("STOP");
+    env.carry("a", "b");
+    let far = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let b_app = env.path("app-b");
+    std::fs::create_dir_all(&b_app).unwrap();
+    for f in ["go.mod", "main.go"] {
+        std::fs::copy(app.join(f), b_app.join(f)).unwrap();
+    }
+    ok(&build(
+        &env,
+        &b_app,
+        &format!("{}/go", far.url),
+        &db.key,
+        "gohome-b",
+    ));
+    let sum = std::fs::read_to_string(b_app.join("go.sum")).unwrap();
+    assert!(sum.contains(&format!("{DEEP} {DEEP_VERSION} h1:")), "{sum}");
+
+    // a directory replacement cannot be mirrored, and says so
+    db.signal("CONT");
+    std::fs::write(
+        &go_mod,
+        format!("module example.com/app\n\ngo 1.19\n\nrequire {LIB} v1.0.0\n\nreplace {LIB} => ../lib\n"),
+    )
+    .unwrap();
+    let out = run(&["--go-sumdb", &db.gosumdb()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = common::first_error(&common::json(&out));
+    assert!(
+        e.contains("not mirrorable: example.com/app replaces it with a directory"),
+        "{e}"
+    );
+}

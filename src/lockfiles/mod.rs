@@ -2,6 +2,7 @@
 //! list of artifacts (with the hashes they pin) that a build needs.
 
 pub mod cargo_lock;
+pub mod go_mod;
 pub mod go_sum;
 pub mod npm_lock;
 pub mod pom;

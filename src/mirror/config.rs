@@ -129,6 +129,10 @@ pub struct Go {
     /// go.sum files.
     #[serde(default)]
     pub sums: Vec<PathBuf>,
+    /// go.mod files, resolved through the proxy down their module graph; the go.sum
+    /// beside each, if any, is read too.
+    #[serde(default)]
+    pub mods: Vec<PathBuf>,
     /// Checksum database to check modules against and carry (`NAME+HASH+KEY [URL]`, as
     /// `GOSUMDB` is written).
     pub sumdb: Option<String>,
@@ -151,6 +155,7 @@ impl Plan {
             &mut plan.pypi.lockfiles,
             &mut plan.cargo.lockfiles,
             &mut plan.go.sums,
+            &mut plan.go.mods,
             &mut plan.maven.poms,
         ] {
             for p in list.iter_mut() {
@@ -173,6 +178,7 @@ impl Plan {
             && self.pypi.lockfiles.is_empty()
             && self.cargo.lockfiles.is_empty()
             && self.go.sums.is_empty()
+            && self.go.mods.is_empty()
             && self.raw.is_empty()
             && self.oci.images.is_empty()
             && self.maven.artifacts.is_empty()

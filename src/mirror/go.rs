@@ -9,7 +9,7 @@ use crate::bundle::refs::{RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
 use crate::lockfiles::go_sum::Pinned;
-use crate::upstream::Client;
+use crate::upstream::{Client, FetchError};
 use std::sync::Arc;
 
 /// Escapes a module path or version for GOPROXY URLs: `X` becomes `!x`.
@@ -120,11 +120,100 @@ async fn consult(
     Ok((ok, failed, records, proven))
 }
 
-/// Mirrors every pinned module from `proxy` (a GOPROXY base URL), checked against and
-/// carrying the checksum database `sumdb` when one is given.
+fn failed(name: String, error: String) -> Item {
+    Item {
+        ecosystem: "go",
+        name,
+        outcome: Outcome::Failed,
+        bytes: 0,
+        error: Some(error),
+    }
+}
+
+/// Every module version the builds of `mods` may read a go.mod of: their requirements
+/// and, through the go.mod files the proxy serves, theirs, down the whole graph (the
+/// main module's `replace` and `exclude` applied), so the go command finds each go.mod it
+/// asks for whatever graph pruning it does. The go.mod files read here only steer the
+/// walk; what is stored is checked when it is downloaded.
+async fn graph(
+    mods: &[crate::lockfiles::go_mod::GoMod],
+    proxy: &str,
+    client: &Client,
+    jobs: usize,
+) -> (Vec<Pinned>, Vec<Item>) {
+    use std::collections::BTreeSet;
+    let (mut seen, mut items) = (BTreeSet::new(), Vec::new());
+    let mut level: Vec<(usize, String, String)> = Vec::new();
+    for (i, m) in mods.iter().enumerate() {
+        level.extend(m.requires.iter().map(|(p, v)| (i, p.clone(), v.clone())));
+    }
+    let sem = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    while !level.is_empty() {
+        let mut fetch = Vec::new();
+        for (i, path, version) in std::mem::take(&mut level) {
+            let main = &mods[i];
+            if main.excludes.contains(&(path.clone(), version.clone())) {
+                continue;
+            }
+            match main.replaced(&path, &version) {
+                None => items.push(failed(
+                    format!("{path}@{version}"),
+                    format!(
+                        "not mirrorable: {} replaces it with a directory",
+                        main.module
+                    ),
+                )),
+                Some(mv) => {
+                    if seen.insert(mv.clone()) {
+                        fetch.push((i, mv));
+                    }
+                }
+            }
+        }
+        let got = futures_util::future::join_all(fetch.into_iter().map(|(i, (path, version))| {
+            let (sem, c) = (sem.clone(), client.clone());
+            let url = format!("{proxy}/{}/@v/{}.mod", escape(&path), escape(&version));
+            async move {
+                let _permit = sem.acquire().await.expect("semaphore open");
+                let r = match c.bytes(&url, 16 << 20).await {
+                    Ok(b) => crate::lockfiles::go_mod::parse(&String::from_utf8_lossy(&b), &url)
+                        .map_err(|e| e.to_string()),
+                    Err(FetchError::NotFound(_)) => {
+                        Err(format!("{path}@{version} does not exist upstream ({url})"))
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                (i, path, version, r)
+            }
+        }))
+        .await;
+        for (i, path, version, r) in got {
+            match r {
+                Ok(m) => level.extend(m.requires.into_iter().map(|(p, v)| (i, p, v))),
+                Err(e) => items.push(failed(format!("{path}@{version}"), e)),
+            }
+        }
+    }
+    let pins = seen
+        .into_iter()
+        .map(|(module, version)| Pinned {
+            module,
+            version,
+            zip_h1: None,
+            mod_h1: None,
+        })
+        .collect();
+    (pins, items)
+}
+
+/// Mirrors every pinned module, and the module graphs of `mods`, from `proxy` (a GOPROXY
+/// base URL), checked against and carrying the checksum database `sumdb` when one is
+/// given. A module with no hash to check it against (not in go.sum, no database) fails.
+#[allow(clippy::too_many_arguments)]
 pub async fn mirror(
     bundle: Arc<Bundle>,
-    pins: Vec<Pinned>,
+    mut pins: Vec<Pinned>,
+    mods: &[crate::lockfiles::go_mod::GoMod],
     proxy: &str,
     sumdb: Option<&Database>,
     client: &Client,
@@ -132,6 +221,36 @@ pub async fn mirror(
     watch: &dyn Watch,
 ) -> Report {
     let mut report = Report::default();
+    if !mods.is_empty() {
+        let (found, items) = graph(mods, proxy.trim_end_matches('/'), client, opts.jobs).await;
+        report.items.extend(items);
+        if !report.items.is_empty() && !opts.keep_going {
+            return report;
+        }
+        for f in found {
+            if !pins
+                .iter()
+                .any(|p| p.module == f.module && p.version == f.version)
+            {
+                pins.push(f);
+            }
+        }
+    }
+    if sumdb.is_none() {
+        let (checked, unchecked): (Vec<_>, Vec<_>) = pins
+            .into_iter()
+            .partition(|p| p.mod_h1.is_some() || p.zip_h1.is_some());
+        for p in unchecked {
+            report.items.push(failed(
+                format!("{}@{}", p.module, p.version),
+                "no hash to check it against: go.sum does not list it; give a checksum database with --go-sumdb".into(),
+            ));
+        }
+        if !report.items.is_empty() && !opts.keep_going {
+            return report;
+        }
+        pins = checked;
+    }
     let (pins, sumdb) = match sumdb.filter(|_| !opts.dry_run) {
         None => (pins, None),
         Some(db) => match consult(&bundle, db, pins, client, opts).await {

@@ -221,6 +221,8 @@ pub struct Inputs {
     pub cargo: Vec<crate::lockfiles::cargo_lock::Pinned>,
     /// Go modules.
     pub go: Vec<crate::lockfiles::go_sum::Pinned>,
+    /// go.mod files whose module graphs to resolve through the proxy.
+    pub go_mods: Vec<crate::lockfiles::go_mod::GoMod>,
     /// The checksum database to check them against and carry.
     pub go_sumdb: Option<go_sumdb::Database>,
     /// Files by URL.
@@ -285,6 +287,23 @@ impl Inputs {
             .dedup_by(|x, y| x.name == y.name && x.version == y.version);
         for f in &plan.go.sums {
             i.go.extend(go_sum::parse(&read_text(f)?, &f.display().to_string())?);
+        }
+        for f in &plan.go.mods {
+            let name = f.display().to_string();
+            i.go_mods
+                .push(crate::lockfiles::go_mod::parse(&read_text(f)?, &name)?);
+            let sum = f.with_file_name("go.sum");
+            if sum.is_file() {
+                i.go.extend(go_sum::parse(
+                    &read_text(&sum)?,
+                    &sum.display().to_string(),
+                )?);
+            } else if plan.go.sumdb.is_none() {
+                return Err(crate::Error::Other(format!(
+                    "{name}: no go.sum beside it, so nothing to check its modules against; \
+                     give a checksum database with --go-sumdb (sum.golang.org's key is in the README)"
+                )));
+            }
         }
         i.go.sort_by(|x, y| (&x.module, &x.version).cmp(&(&y.module, &y.version)));
         i.go.dedup_by(|x, y| x.module == y.module && x.version == y.version);
@@ -436,12 +455,13 @@ pub async fn fetch(
             .await
         },
         async {
-            if inputs.go.is_empty() {
+            if inputs.go.is_empty() && inputs.go_mods.is_empty() {
                 return empty().await;
             }
             go::mirror(
                 bundle.clone(),
                 inputs.go,
+                &inputs.go_mods,
                 plan.go.proxy.as_deref().unwrap_or(defaults::GO_PROXY),
                 inputs.go_sumdb.as_ref(),
                 &go_client,
