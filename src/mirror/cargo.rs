@@ -134,9 +134,11 @@ async fn one(b: &Bundle, p: &Pinned, dl: &str, c: &Client) -> Result<u64, String
                 i.name, i.version, p.name, p.version
             ));
         }
-        let _lock = b.lock_shared().map_err(|e| e.to_string())?;
-        let rec = crate::ecosystems::cargo::store(b, &path, i).map_err(|e| e.to_string())?;
-        crate::ecosystems::commit_ref(b, &rec, "mirror").map_err(|e| e.to_string())?;
+        super::keep(b, || {
+            crate::ecosystems::cargo::store(b, &path, i)
+                .map(|r| vec![r])
+                .map_err(|e| e.to_string())
+        })?;
         Ok(bytes)
     })
 }

@@ -5,7 +5,7 @@
 use super::go_sumdb::{self, Database};
 use super::Watch;
 use super::{Item, Options, Outcome, Report};
-use crate::bundle::refs::{RefBody, RefRecord};
+
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
 use crate::lockfiles::go_sum::Pinned;
@@ -60,23 +60,26 @@ fn checked_by_record(
     Ok(p)
 }
 
-/// Looks every pin up in `db` and proves the records; returns the pins with the
-/// database's hashes, the failures, the records, and what to store.
+/// What the checksum database said of a run's pins.
+struct Consulted {
+    /// The pins it vouched for, with its hashes.
+    pins: Vec<Pinned>,
+    /// The pins it did not.
+    failures: Vec<Item>,
+    /// Their records.
+    records: Vec<crate::bundle::refs::GoSumdbRecord>,
+    /// The checked tree head and tiles to store.
+    proven: go_sumdb::Proven,
+}
+
+/// Looks every pin up in `db` and proves the records; a failure of the proof fails all.
 async fn consult(
     bundle: &Bundle,
     db: &Database,
     pins: Vec<Pinned>,
     client: &Client,
     opts: &Options,
-) -> Result<
-    (
-        Vec<Pinned>,
-        Vec<Item>,
-        Vec<crate::bundle::refs::GoSumdbRecord>,
-        go_sumdb::Proven,
-    ),
-    Item,
-> {
+) -> Result<Consulted, Item> {
     let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
     let looked = futures_util::future::join_all(pins.iter().map(|p| {
         let sem = sem.clone();
@@ -86,7 +89,7 @@ async fn consult(
         }
     }))
     .await;
-    let (mut ok, mut failed, mut records, mut notes) =
+    let (mut ok, mut failures, mut records, mut notes) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (p, l) in pins.into_iter().zip(looked) {
         let name = format!("{}@{}", p.module, p.version);
@@ -96,28 +99,26 @@ async fn consult(
                 records.push(r);
                 notes.extend(note);
             }
-            Err(e) => failed.push(Item {
-                ecosystem: "go",
-                name,
-                outcome: Outcome::Failed,
-                bytes: 0,
-                error: Some(e),
-            }),
+            Err(e) => failures.push(failed(name, e)),
         }
     }
-    if !failed.is_empty() && !opts.keep_going {
-        return Ok((Vec::new(), failed, Vec::new(), go_sumdb::Proven::default()));
+    if !failures.is_empty() && !opts.keep_going {
+        return Ok(Consulted {
+            pins: Vec::new(),
+            failures,
+            records: Vec::new(),
+            proven: go_sumdb::Proven::default(),
+        });
     }
     let proven = go_sumdb::prove(bundle, db, &records, notes, client)
         .await
-        .map_err(|e| Item {
-            ecosystem: "go",
-            name: format!("checksum database {}", db.name()),
-            outcome: Outcome::Failed,
-            bytes: 0,
-            error: Some(e),
-        })?;
-    Ok((ok, failed, records, proven))
+        .map_err(|e| failed(format!("checksum database {}", db.name()), e))?;
+    Ok(Consulted {
+        pins: ok,
+        failures,
+        records,
+        proven,
+    })
 }
 
 fn failed(name: String, error: String) -> Item {
@@ -258,13 +259,13 @@ pub async fn mirror(
                 report.items.push(item);
                 return report;
             }
-            Ok((ok, failed, records, proven)) => {
-                let stop = !failed.is_empty() && !opts.keep_going;
-                report.items.extend(failed);
+            Ok(c) => {
+                let stop = !c.failures.is_empty() && !opts.keep_going;
+                report.items.extend(c.failures);
                 if stop {
                     return report;
                 }
-                (ok, Some((db, records, proven)))
+                (c.pins, Some((db, c.records, c.proven)))
             }
         },
     };
@@ -284,13 +285,9 @@ pub async fn mirror(
         let b = bundle.clone();
         let stored = tokio::task::block_in_place(|| go_sumdb::store(&b, db, proven, &held));
         if let Err(e) = stored {
-            report.items.push(Item {
-                ecosystem: "go",
-                name: format!("checksum database {}", db.name()),
-                outcome: Outcome::Failed,
-                bytes: 0,
-                error: Some(e),
-            });
+            report
+                .items
+                .push(failed(format!("checksum database {}", db.name()), e));
         }
     }
     report
@@ -372,11 +369,11 @@ async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, Str
                 ));
             }
         }
-        let _lock = bundle.lock_shared().map_err(|e| e.to_string())?;
-        let rec: RefRecord =
-            crate::ecosystems::go::store(bundle, &zip_path, i).map_err(|e| e.to_string())?;
-        debug_assert!(matches!(rec.body, RefBody::GoVersion(_)));
-        crate::ecosystems::commit_ref(bundle, &rec, "mirror").map_err(|e| e.to_string())?;
+        super::keep(bundle, || {
+            crate::ecosystems::go::store(bundle, &zip_path, i)
+                .map(|r| vec![r])
+                .map_err(|e| e.to_string())
+        })?;
         Ok(zip_bytes + go_mod.len() as u64 + info.len() as u64)
     })
 }

@@ -471,10 +471,9 @@ async fn one(
         ..Default::default()
     };
     tokio::task::block_in_place(|| {
-        let _lock = b.lock_shared().map_err(|e| e.to_string())?;
-        for rec in crate::ecosystems::maven::import(b, &path, &opts).map_err(|e| e.to_string())? {
-            crate::ecosystems::commit_ref(b, &rec, "mirror").map_err(|e| e.to_string())?;
-        }
+        super::keep(b, || {
+            crate::ecosystems::maven::import(b, &path, &opts).map_err(|e| e.to_string())
+        })?;
         Ok(bytes)
     })
 }

@@ -208,6 +208,19 @@ pub(crate) fn temp_file(
         .map_err(|e| format!("temp file in {}: {e}", dir.display()))
 }
 
+/// Stores what `store` makes and commits its refs (source `mirror`), under the bundle's
+/// shared lock so that gc waits: the last step of every artifact a run fetched and checked.
+pub(crate) fn keep(
+    b: &Bundle,
+    store: impl FnOnce() -> Result<Vec<crate::bundle::refs::RefRecord>, String>,
+) -> Result<(), String> {
+    let _lock = b.lock_shared().map_err(|e| e.to_string())?;
+    for rec in store()? {
+        crate::ecosystems::commit_ref(b, &rec, "mirror").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// What the lockfiles of a plan pin, read and checked before anything is fetched.
 #[derive(Debug, Default)]
 pub struct Inputs {

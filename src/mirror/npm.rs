@@ -205,9 +205,11 @@ async fn one(b: &Bundle, p: &Pinned, up: &str, c: &Client) -> Result<u64, String
                 p.name, p.version, i.name, i.version
             ));
         }
-        let _lock = b.lock_shared().map_err(|e| e.to_string())?;
-        let rec = crate::ecosystems::npm::store(b, &path, i).map_err(|e| e.to_string())?;
-        crate::ecosystems::commit_ref(b, &rec, "mirror").map_err(|e| e.to_string())?;
+        super::keep(b, || {
+            crate::ecosystems::npm::store(b, &path, i)
+                .map(|r| vec![r])
+                .map_err(|e| e.to_string())
+        })?;
         Ok(bytes)
     })
 }

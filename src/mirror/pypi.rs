@@ -260,16 +260,15 @@ async fn one(b: &Bundle, f: &IndexFile, c: &Client) -> Result<u64, String> {
         None => None,
     };
     tokio::task::block_in_place(|| {
-        let _lock = b.lock_shared().map_err(|e| e.to_string())?;
-        let recs = crate::ecosystems::pypi::import_with_metadata(b, &path, metadata.as_deref())
-            .map_err(|e| {
-                // the temporary directory means nothing to the reader; the file name does
-                e.to_string()
-                    .replace(&format!("{}/", dir.path().display()), "")
-            })?;
-        for rec in &recs {
-            crate::ecosystems::commit_ref(b, rec, "mirror").map_err(|e| e.to_string())?;
-        }
+        super::keep(b, || {
+            crate::ecosystems::pypi::import_with_metadata(b, &path, metadata.as_deref()).map_err(
+                |e| {
+                    // the temporary directory means nothing to the reader; the file name does
+                    e.to_string()
+                        .replace(&format!("{}/", dir.path().display()), "")
+                },
+            )
+        })?;
         Ok(bytes)
     })
 }

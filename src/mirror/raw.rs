@@ -105,12 +105,9 @@ async fn one(b: &Bundle, p: &Pinned, c: &Client) -> Result<u64, String> {
         ..Default::default()
     };
     tokio::task::block_in_place(|| {
-        let _lock = b.lock_shared().map_err(|e| e.to_string())?;
-        for rec in
-            crate::ecosystems::raw::import(b, file.path(), &opts).map_err(|e| e.to_string())?
-        {
-            crate::ecosystems::commit_ref(b, &rec, "mirror").map_err(|e| e.to_string())?;
-        }
+        super::keep(b, || {
+            crate::ecosystems::raw::import(b, file.path(), &opts).map_err(|e| e.to_string())
+        })?;
         Ok(bytes)
     })
 }

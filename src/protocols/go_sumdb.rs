@@ -18,7 +18,6 @@ pub async fn handle(ctx: Arc<Context>, req: &Request, path: &str) -> Response {
         Err(m) => return text(StatusCode::BAD_REQUEST, m),
     };
     let fr = FileRequest::of(req);
-    let segs: Vec<String> = segs;
     let answer = blocking(move || -> crate::Result<Response> {
         let Some((name, rest)) = segs.split_first() else {
             return Ok(text(StatusCode::NOT_FOUND, "no checksum database named"));

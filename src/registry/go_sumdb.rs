@@ -19,20 +19,26 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
-/// Every tree head held for database `name`, smallest first.
-pub fn trees(b: &Bundle, name: &str) -> Result<Vec<GoSumdbTree>> {
+/// The records of database `name` under `part` (`tree`, `lookup`).
+fn under(b: &Bundle, name: &str, part: &str) -> Result<Vec<RefBody>> {
     if !valid_name(name) {
         return Ok(Vec::new());
     }
-    let prefix = base(name, "tree");
-    let mut out: Vec<GoSumdbTree> = b
-        .list_refs_under(&prefix.iter().map(String::as_str).collect::<Vec<_>>())?
+    let prefix = base(name, part);
+    Ok(
+        b.list_refs_under(&prefix.iter().map(String::as_str).collect::<Vec<_>>())?
+            .into_iter()
+            .filter_map(|(_, r)| r.ok().map(|r| r.body))
+            .collect(),
+    )
+}
+
+/// Every tree head held for database `name`, smallest first.
+pub fn trees(b: &Bundle, name: &str) -> Result<Vec<GoSumdbTree>> {
+    let mut out: Vec<GoSumdbTree> = under(b, name, "tree")?
         .into_iter()
-        .filter_map(|(_, r)| match r {
-            Ok(RefRecord {
-                body: RefBody::GoSumdbTree(t),
-                ..
-            }) if t.name == name => Some(t),
+        .filter_map(|r| match r {
+            RefBody::GoSumdbTree(t) if t.name == name => Some(t),
             _ => None,
         })
         .collect();
@@ -47,22 +53,13 @@ pub fn latest(b: &Bundle, name: &str) -> Result<Option<GoSumdbTree>> {
 
 /// Every record held for database `name`.
 pub fn records(b: &Bundle, name: &str) -> Result<Vec<GoSumdbRecord>> {
-    if !valid_name(name) {
-        return Ok(Vec::new());
-    }
-    let prefix = base(name, "lookup");
-    Ok(
-        b.list_refs_under(&prefix.iter().map(String::as_str).collect::<Vec<_>>())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Ok(RefRecord {
-                    body: RefBody::GoSumdbRecord(r),
-                    ..
-                }) if r.name == name => Some(r),
-                _ => None,
-            })
-            .collect(),
-    )
+    Ok(under(b, name, "lookup")?
+        .into_iter()
+        .filter_map(|r| match r {
+            RefBody::GoSumdbRecord(r) if r.name == name => Some(r),
+            _ => None,
+        })
+        .collect())
 }
 
 /// The record of `module@version` in database `name`.
