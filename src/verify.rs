@@ -174,6 +174,18 @@ fn multi_hash(bundle: &Bundle, d: &Digest) -> std::io::Result<(Vec<u8>, Vec<u8>,
     ))
 }
 
+/// Checks that the go.mod blob `d` hashes to the `h1:` its ref records.
+fn go_mod_hash(bundle: &Bundle, d: &crate::digest::Digest, recorded: &str) -> Result<(), String> {
+    let m = bundle.read_blob(d).map_err(|e| e.to_string())?;
+    let mh = crate::ecosystems::go::h1_mod(&m);
+    if mh != recorded {
+        return Err(format!(
+            "Go go.mod hash {mh} does not match the recorded {recorded}"
+        ));
+    }
+    Ok(())
+}
+
 fn ecosystem_hash(bundle: &Bundle, body: &RefBody) -> std::result::Result<(), String> {
     let io = |e: std::io::Error| format!("unreadable: {e}");
     match body {
@@ -221,14 +233,10 @@ fn ecosystem_hash(bundle: &Bundle, body: &RefBody) -> std::result::Result<(), St
                     g.h1
                 ));
             }
-            let m = bundle.read_blob(&g.mod_file).map_err(|e| e.to_string())?;
-            let mh = crate::ecosystems::go::h1_mod(&m);
-            if mh != g.mod_h1 {
-                return Err(format!(
-                    "Go go.mod hash {mh} does not match the recorded {}",
-                    g.mod_h1
-                ));
-            }
+            go_mod_hash(bundle, &g.mod_file, &g.mod_h1)?;
+        }
+        RefBody::GoMod(g) => {
+            go_mod_hash(bundle, &g.mod_file, &g.mod_h1)?;
         }
         RefBody::GoSumdbTree(t) => {
             let v = crate::sumdb::note::Verifier::parse(&t.key)?;

@@ -305,7 +305,41 @@ fn from_a_static_goproxy_directory() {
         format!(r#"{{"Version":"{inc_v}","Time":"2024-01-01T00:00:00Z"}}"#),
     )
     .unwrap();
+    // and a module of which the go.sum lists only the go.mod (read for the module graph,
+    // never built): its zip is neither fetched nor stored
+    let only = "example.com/modonly";
+    let at = root.join(only).join("@v");
+    std::fs::create_dir_all(&at).unwrap();
+    let only_zip = fixtures::go_zip_requiring(&at, only, "v1.0.0", &[]);
+    let only_zip_sha = common::sha256_hex(&std::fs::read(&only_zip).unwrap());
+    let only_mod = format!("module {only}\n\ngo 1.19\n");
+    std::fs::write(at.join("v1.0.0.mod"), &only_mod).unwrap();
+    std::fs::write(
+        at.join("v1.0.0.info"),
+        r#"{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let only_line = |h1: &str| format!("{only} v1.0.0/go.mod {h1}\n");
+    let only_h1 = nora::ecosystems::go::h1_mod(only_mod.as_bytes());
     let proxy = common::upstream::Upstream::serve_dir(&root);
+    // a wrong go.mod hash for it is refused and leaves the bundle clean
+    std::fs::write(
+        env.path("only-bad.sum"),
+        only_line("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+    )
+    .unwrap();
+    env.init("c");
+    let before = snapshot(&env.path("c"));
+    let o = mirror(&env, "c", &env.path("only-bad.sum"), &proxy.url, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "hash mismatch for {only}@v1.0.0/go.mod: go.sum says h1:AAAA"
+        )),
+        "{err}"
+    );
+    assert_eq!(snapshot(&env.path("c")), before);
     // the app now also needs it; go writes its go.sum lines against the static proxy
     std::fs::write(
         app.join("go.mod"),
@@ -329,13 +363,42 @@ fn from_a_static_goproxy_directory() {
         .contains(inc_v));
     env.init("a");
     let go_sum = app.join("go.sum");
+    let mut sum = std::fs::read_to_string(&go_sum).unwrap();
+    sum.push_str(&only_line(&only_h1));
+    std::fs::write(&go_sum, sum).unwrap();
     let out = mirror(&env, "a", &go_sum, &proxy.url, &["--json"]);
     let r = common::ok_json(&out);
     assert_eq!(
         (r["added"].as_u64(), r["failed"].as_u64()),
-        (Some(4), Some(0)),
+        (Some(5), Some(0)),
         "{r}"
     );
+    let lib_zip = std::fs::read(
+        root.join(nora::mirror::go::escape(LIB))
+            .join("@v/v1.1.0.zip"),
+    )
+    .unwrap();
+    assert!(env
+        .path("a/blobs/sha256")
+        .join(&common::sha256_hex(&lib_zip)[7..])
+        .exists());
+    assert!(
+        !env.path("a/blobs/sha256").join(&only_zip_sha[7..]).exists(),
+        "the zip of a go.mod-only module was stored"
+    );
+    {
+        let served = Server::start(env.dir.path(), &env.path("a"), &[]);
+        let base = format!("{}/go/{only}/@v/v1.0.0", served.url);
+        let m = common::server::curl("GET", &format!("{base}.mod"), &[], None);
+        assert_eq!((m.status, m.text()), (200, only_mod.clone()));
+        let z = common::server::curl("GET", &format!("{base}.zip"), &[], None);
+        assert_eq!(z.status, 404);
+        assert!(z.text().contains("only the go.mod of"), "{}", z.text());
+        env.nora("a", &["verify"]).assert().success();
+        // a re-run finds it held
+        let again = common::json(&mirror(&env, "a", &go_sum, &proxy.url, &["--json"]));
+        assert_eq!(again["added"].as_u64(), Some(0), "{again}");
+    }
 
     assert_eq!(built_across(&env, &app, "gohome-static"), "4");
 }

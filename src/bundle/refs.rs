@@ -43,6 +43,9 @@ pub enum RefBody {
     /// One Go module version.
     #[serde(rename = "go-version")]
     GoVersion(GoVersion),
+    /// The go.mod of a Go module version whose zip no build needs (a go.sum `/go.mod` line).
+    #[serde(rename = "go-mod")]
+    GoMod(GoMod),
     /// A signed tree head of a Go checksum database.
     #[serde(rename = "go-sumdb-tree")]
     GoSumdbTree(GoSumdbTree),
@@ -191,6 +194,21 @@ pub struct GoVersion {
     pub mod_h1: String,
 }
 
+/// `go-mod`: what the module graph reads of a version whose zip is not carried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoMod {
+    /// Module path, case preserved.
+    pub module: String,
+    /// Canonical version.
+    pub version: String,
+    /// The `.info` JSON blob.
+    pub info: Digest,
+    /// The `.mod` blob.
+    pub mod_file: Digest,
+    /// `h1:` hash of the go.mod.
+    pub mod_h1: String,
+}
+
 /// `go-sumdb-tree`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GoSumdbTree {
@@ -286,6 +304,7 @@ impl RefBody {
             RefBody::PypiFile(_) => "pypi",
             RefBody::CargoVersion(_) => "cargo",
             RefBody::GoVersion(_)
+            | RefBody::GoMod(_)
             | RefBody::GoSumdbTree(_)
             | RefBody::GoSumdbRecord(_)
             | RefBody::GoSumdbTile(_) => "go",
@@ -331,6 +350,11 @@ impl RefBody {
                 k.push("@v".into());
                 k.push(g.version.clone());
             }
+            RefBody::GoMod(g) => {
+                k.extend(split_name(&g.module));
+                k.push("@mod".into());
+                k.push(g.version.clone());
+            }
             RefBody::GoSumdbTree(t) => {
                 k.extend(["_sumdb".into(), t.name.clone(), "tree".into()]);
                 k.push(t.size.to_string());
@@ -374,6 +398,7 @@ impl RefBody {
             }
             RefBody::CargoVersion(c) => vec![c.crate_file.clone()],
             RefBody::GoVersion(g) => vec![g.info.clone(), g.mod_file.clone(), g.zip.clone()],
+            RefBody::GoMod(g) => vec![g.info.clone(), g.mod_file.clone()],
             RefBody::GoSumdbTree(t) => vec![t.note.clone()],
             RefBody::GoSumdbRecord(_) => vec![],
             RefBody::GoSumdbTile(t) => vec![t.digest.clone()],
@@ -392,6 +417,7 @@ impl RefBody {
             RefBody::PypiFile(f) => format!("{}/{}", f.normalized, f.filename),
             RefBody::CargoVersion(c) => format!("{}@{}", c.name, c.version),
             RefBody::GoVersion(g) => format!("{}@{}", g.module, g.version),
+            RefBody::GoMod(g) => format!("{}@{} (go.mod only)", g.module, g.version),
             RefBody::GoSumdbTree(t) => format!("sumdb {} tree of {}", t.name, t.size),
             RefBody::GoSumdbRecord(r) => {
                 format!("sumdb {} record {}@{}", r.name, r.module, r.version)
@@ -412,7 +438,7 @@ impl RefBody {
             RefBody::PypiFile(f) => f.size,
             RefBody::CargoVersion(c) => c.size,
             RefBody::GoVersion(g) => g.size,
-            RefBody::GoSumdbTree(_) | RefBody::GoSumdbRecord(_) => 0,
+            RefBody::GoMod(_) | RefBody::GoSumdbTree(_) | RefBody::GoSumdbRecord(_) => 0,
             RefBody::GoSumdbTile(t) => t.size,
             RefBody::MavenFile(m) => m.size,
             RefBody::RawFile(r) => r.size,

@@ -1,7 +1,7 @@
 //! `nora add go`: imports a Go module zip (`MODULE@VERSION/...` entries) with its `.mod` and
 //! `.info` files, and computes the `h1:` hashes go.sum records (golang.org/x/mod/sumdb/dirhash).
 
-use crate::bundle::refs::{GoVersion, RefBody, RefRecord};
+use crate::bundle::refs::{GoMod, GoVersion, RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
 use crate::error::{Error, IoContext, Result};
@@ -126,6 +126,32 @@ pub fn store(bundle: &Bundle, file: &Path, i: Inspected) -> Result<RefRecord> {
         size: zip_blob.size,
         h1: i.h1,
         mod_h1: i.mod_h1,
+    })))
+}
+
+/// Checks and stores the `.info` and `.mod` of a version whose zip is not carried, and
+/// returns its `go-mod` record; `name` names them in errors.
+pub fn store_mod_only(
+    bundle: &Bundle,
+    module: &str,
+    version: &str,
+    info: &[u8],
+    go_mod: &[u8],
+    name: &str,
+) -> Result<RefRecord> {
+    check_module_path(module)?;
+    check_version(module, version)?;
+    let bad = |reason: String| Error::Other(format!("{name}: {reason}"));
+    check_go_mod(go_mod, module).map_err(bad)?;
+    check_info(info, version).map_err(bad)?;
+    let mod_blob = bundle.ingest_bytes(go_mod)?;
+    let info_blob = bundle.ingest_bytes(info)?;
+    Ok(RefRecord::new(RefBody::GoMod(GoMod {
+        module: module.to_string(),
+        version: version.to_string(),
+        info: info_blob.digest,
+        mod_file: mod_blob.digest,
+        mod_h1: h1_mod(go_mod),
     })))
 }
 

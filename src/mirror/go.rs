@@ -26,12 +26,17 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Whether the bundle holds what `p` needs: its go.mod, and its zip when go.sum pins one.
 fn existing(b: &Bundle, p: &Pinned) -> bool {
-    matches!(
-        crate::registry::go::version(b, &p.module, &p.version),
-        Ok(Some(g)) if p.zip_h1.as_ref().is_none_or(|h| *h == g.h1)
-            && p.mod_h1.as_ref().is_none_or(|h| *h == g.mod_h1)
-    )
+    let Ok(Some(h)) = crate::registry::go::held(b, &p.module, &p.version) else {
+        return false;
+    };
+    p.mod_h1.as_ref().is_none_or(|m| *m == h.mod_h1)
+        && match (&p.zip_h1, &h.zip) {
+            (Some(want), Some((_, h1))) => want == h1,
+            (Some(_), None) => false,
+            (None, _) => true,
+        }
 }
 
 /// The hashes the database's record gives `p`, which must agree with go.sum's.
@@ -339,6 +344,26 @@ async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, Str
                 p.module, p.version
             ));
         }
+    }
+    if p.zip_h1.is_none() && p.mod_h1.is_some() {
+        // go.sum lists only the go.mod: builds read it for the module graph, never the zip
+        let name = format!("{}@{}", p.module, p.version);
+        let (bundle, pin) = (b, p.clone());
+        return tokio::task::block_in_place(move || {
+            super::keep(bundle, || {
+                crate::ecosystems::go::store_mod_only(
+                    bundle,
+                    &pin.module,
+                    &pin.version,
+                    &info,
+                    &go_mod,
+                    &name,
+                )
+                .map(|r| vec![r])
+                .map_err(|e| e.to_string())
+            })?;
+            Ok(go_mod.len() as u64 + info.len() as u64)
+        });
     }
     let mut zip = temp(".zip")?;
     let zip_bytes = c

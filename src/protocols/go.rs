@@ -122,7 +122,7 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
                     Some(g) => http::serve_blob(&fr, &ctx.bundle, &g.info, "application/json")?,
                 },
             },
-            Route::File(m, version, ext) => match store::version(&ctx.bundle, &m, &version) {
+            Route::File(m, version, ext) => match store::held(&ctx.bundle, &m, &version) {
                 // as proxy.golang.org does: a version that cannot exist is not found
                 Err(
                     e @ crate::Error::InvalidName {
@@ -144,7 +144,18 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
                         &g.mod_file,
                         "text/plain; charset=utf-8",
                     )?,
-                    _ => http::serve_blob(&fr, &ctx.bundle, &g.zip, "application/zip")?,
+                    _ => match &g.zip {
+                        Some((zip, _)) => {
+                            http::serve_blob(&fr, &ctx.bundle, zip, "application/zip")?
+                        }
+                        None => text(
+                            StatusCode::NOT_FOUND,
+                            format!(
+                                "only the go.mod of {m}@{version} is in this bundle (its go.sum listed no zip); \
+                                 mirror a go.sum that lists {m} {version} to carry the zip"
+                            ),
+                        ),
+                    },
                 },
             },
         })

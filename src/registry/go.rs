@@ -3,13 +3,14 @@
 
 use crate::bundle::refs::{GoVersion, RefBody, RefRecord};
 use crate::bundle::Bundle;
+use crate::digest::Digest;
 use crate::ecosystems::go::{check_module_path, check_version};
 use crate::error::Result;
 
-fn prefix(module: &str) -> Vec<&str> {
+fn prefix<'a>(module: &'a str, marker: &'a str) -> Vec<&'a str> {
     std::iter::once("go")
         .chain(module.split('/'))
-        .chain(std::iter::once("@v"))
+        .chain(std::iter::once(marker))
         .collect()
 }
 
@@ -17,7 +18,7 @@ fn prefix(module: &str) -> Vec<&str> {
 pub fn versions(b: &Bundle, module: &str) -> Result<Vec<GoVersion>> {
     check_module_path(module)?;
     let mut out: Vec<GoVersion> = b
-        .list_refs_under(&prefix(module))?
+        .list_refs_under(&prefix(module, "@v"))?
         .into_iter()
         .filter_map(|(_, r)| match r {
             Ok(RefRecord {
@@ -36,13 +37,58 @@ pub fn version(b: &Bundle, module: &str, version: &str) -> Result<Option<GoVersi
     check_module_path(module)?;
     check_version(module, version)?;
     let key = crate::bundle::layout::RefKey::new(
-        prefix(module).into_iter().chain(std::iter::once(version)),
+        prefix(module, "@v")
+            .into_iter()
+            .chain(std::iter::once(version)),
     )?;
     Ok(match b.read_ref(&key)? {
         Some(RefRecord {
             body: RefBody::GoVersion(g),
             ..
         }) if g.module == module => Some(g),
+        _ => None,
+    })
+}
+
+/// What the bundle holds of one module version: the whole of it, or its go.mod alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    /// The `.info` blob.
+    pub info: Digest,
+    /// The `.mod` blob.
+    pub mod_file: Digest,
+    /// `h1:` of the go.mod.
+    pub mod_h1: String,
+    /// The zip blob and its `h1:`, unless only the go.mod is held.
+    pub zip: Option<(Digest, String)>,
+}
+
+/// The files of `module@version` the bundle holds, whole (`go-version`) or go.mod only
+/// (`go-mod`).
+pub fn held(b: &Bundle, module: &str, version: &str) -> Result<Option<Held>> {
+    if let Some(g) = self::version(b, module, version)? {
+        return Ok(Some(Held {
+            info: g.info,
+            mod_file: g.mod_file,
+            mod_h1: g.mod_h1,
+            zip: Some((g.zip, g.h1)),
+        }));
+    }
+    let key = crate::bundle::layout::RefKey::new(
+        prefix(module, "@mod")
+            .into_iter()
+            .chain(std::iter::once(version)),
+    )?;
+    Ok(match b.read_ref(&key)? {
+        Some(RefRecord {
+            body: RefBody::GoMod(g),
+            ..
+        }) if g.module == module => Some(Held {
+            info: g.info,
+            mod_file: g.mod_file,
+            mod_h1: g.mod_h1,
+            zip: None,
+        }),
         _ => None,
     })
 }
