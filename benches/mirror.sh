@@ -6,7 +6,8 @@
 # Prints wall seconds, the nora/client ratio and nora's peak RSS; asserts only that every
 # run fetched everything. Env: N_NPM N_PYPI N_CARGO N_GO (artifacts per ecosystem),
 # SIZE (random bytes in each, default 65536), RUNS (best of, default 1),
-# NORA (binary, default target/release/nora; not built here).
+# NORA (binary, default target/release/nora; not built here), KEEP=1 (leave the work
+# directory, to rerun a step by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NORA=$(realpath "${NORA:-target/release/nora}")
@@ -23,6 +24,7 @@ W=$(mktemp -d /tmp/nora-mirror-bench.XXXXXX)
 SERVER=
 cleanup() {
   if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  if [ -n "${KEEP:-}" ]; then echo "kept $W"; return; fi
   chmod -R u+w "$W" 2>/dev/null || true  # the go module cache is read-only
   rm -rf "$W"
 }

@@ -172,7 +172,7 @@ pub fn run(a: Args, g: &Global) -> Outcome {
     let (dry_run, keep_going, timeout) = (a.dry_run, a.keep_going, a.timeout);
     let plan = a.plan()?;
     let inputs = mirror::Inputs::read(&plan)?;
-    let bundle = Arc::new(g.open()?);
+    let bundle = Arc::new(g.open()?.staged());
     let mut opts = mirror::Options::new(plan.jobs.unwrap_or(8), dry_run, keep_going);
     opts.timeout = std::time::Duration::from_secs(timeout.max(1));
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -23,11 +23,15 @@ pub struct Ingested {
 /// A blob being written; invisible until [`BlobWriter::commit`].
 pub struct BlobWriter {
     layout: Layout,
+    staging: Option<std::sync::Arc<super::group::Staging>>,
     inner: HashingWriter<BufWriter<NamedTempFile>>,
 }
 
 impl BlobWriter {
-    pub(crate) fn new(layout: &Layout) -> Result<Self> {
+    pub(crate) fn new(
+        layout: &Layout,
+        staging: Option<std::sync::Arc<super::group::Staging>>,
+    ) -> Result<Self> {
         let dir = layout.tmp_dir();
         let tmp = tempfile::Builder::new()
             .prefix("ingest-")
@@ -35,6 +39,7 @@ impl BlobWriter {
             .at("create temp file in", &dir)?;
         Ok(BlobWriter {
             layout: layout.clone(),
+            staging,
             inner: HashingWriter::new(BufWriter::with_capacity(256 * 1024, tmp)),
         })
     }
@@ -46,6 +51,7 @@ impl BlobWriter {
 
     /// Flushes, optionally fsyncs, checks the digest and renames into `blobs/`.
     /// The blob directory itself is not fsynced; call [`Bundle::sync_blob_dir`] after a batch.
+    /// On a [`Bundle::staged`] bundle the blob is staged instead, fsync or not.
     pub fn commit(self, expected: Option<&Digest>, fsync: bool) -> Result<Ingested> {
         let size = self.inner.count();
         let (buf, digest) = self.inner.finish();
@@ -70,6 +76,14 @@ impl BlobWriter {
                 digest,
                 size,
                 existed: true,
+            });
+        }
+        if let Some(st) = &self.staging {
+            st.stage(digest.clone(), tmp.into_temp_path());
+            return Ok(Ingested {
+                digest,
+                size,
+                existed: false,
             });
         }
         if fsync {
@@ -114,7 +128,7 @@ impl Bundle {
             source: e,
         })?;
         let done = w.commit(expected, true)?;
-        if !done.existed {
+        if !done.existed && self.staging.is_none() {
             self.sync_blob_dir()?;
         }
         Ok(done)
@@ -127,7 +141,7 @@ impl Bundle {
 
     /// Starts writing a blob.
     pub fn blob_writer(&self) -> Result<BlobWriter> {
-        BlobWriter::new(self.layout())
+        BlobWriter::new(self.layout(), self.staging.clone())
     }
 
     /// Makes renames into `blobs/sha256/` durable.

@@ -1,5 +1,6 @@
 //! The bundle store: one portable, content-addressed directory (bundle-format.md).
 
+pub mod group;
 pub mod ingest;
 pub mod layout;
 pub mod lock;
@@ -36,6 +37,8 @@ pub struct Header {
 pub struct Bundle {
     layout: Layout,
     header: Header,
+    /// Set by [`Bundle::staged`]: blobs wait in `tmp/` for a group commit.
+    staging: Option<std::sync::Arc<group::Staging>>,
 }
 
 const DIRS: [&str; 5] = ["blobs/sha256", "refs", "tmp", "staging", "journal"];
@@ -80,7 +83,14 @@ impl Bundle {
         // the header goes last: a directory without it is not yet a bundle
         write_atomic(&layout.header(), text.as_bytes(), &dir.join("tmp"))?;
         sync_dir(dir)?;
-        Ok((Bundle { layout, header }, true))
+        Ok((
+            Bundle {
+                layout,
+                header,
+                staging: None,
+            },
+            true,
+        ))
     }
 
     /// Opens an existing bundle, refusing other directories and newer formats.
@@ -110,7 +120,20 @@ impl Bundle {
                 fs::create_dir_all(&p).at("create directory", &p)?;
             }
         }
-        Ok(Bundle { layout, header })
+        Ok(Bundle {
+            layout,
+            header,
+            staging: None,
+        })
+    }
+
+    /// This bundle for many concurrent writers: ingested blobs are staged without an fsync
+    /// each and made durable in batches, by [`Bundle::commit_grouped`] or before any ref
+    /// is written ([`group`]). Staged blobs not committed are removed when the last clone
+    /// is dropped.
+    pub fn staged(mut self) -> Bundle {
+        self.staging = Some(Default::default());
+        self
     }
 
     /// Path helpers.
@@ -139,9 +162,12 @@ impl Bundle {
         lock::exclusive(&self.layout.lock_file(layout::LOCK))
     }
 
-    /// True when the blob is present.
+    /// True when the blob is present (or staged).
     pub fn has_blob(&self, d: &Digest) -> bool {
-        self.layout.blob(d).is_file()
+        self.layout.blob(d).is_file() || self.staged_path(d).is_some()
+    }
+    fn staged_path(&self, d: &Digest) -> Option<PathBuf> {
+        self.staging.as_ref().and_then(|s| s.path(d))
     }
     /// Path of a blob.
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -149,12 +175,12 @@ impl Bundle {
     }
     /// Opens a blob for reading.
     pub fn open_blob(&self, d: &Digest) -> Result<fs::File> {
-        let p = self.layout.blob(d);
+        let p = self.staged_path(d).unwrap_or_else(|| self.layout.blob(d));
         fs::File::open(&p).at("open blob", p)
     }
     /// Reads a (small) blob whole.
     pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>> {
-        let p = self.layout.blob(d);
+        let p = self.staged_path(d).unwrap_or_else(|| self.layout.blob(d));
         fs::read(&p).at("read blob", p)
     }
 
@@ -170,6 +196,7 @@ impl Bundle {
 
     /// Writes a record atomically; every blob it names must already be present.
     pub fn write_ref(&self, rec: &RefRecord) -> Result<RefKey> {
+        self.flush_staged()?;
         let key = rec.body.key()?;
         for b in rec.body.blobs() {
             if !self.has_blob(&b) {
@@ -195,6 +222,7 @@ impl Bundle {
         if records.is_empty() {
             return Ok(());
         }
+        self.flush_staged()?;
         use rayon::prelude::*;
         let tmp_dir = self.layout.tmp_dir();
         let mut made = std::collections::HashSet::new();
@@ -239,10 +267,9 @@ impl Bundle {
         })?;
         tracing::debug!(renames = ?t0.elapsed(), "ref batch renamed");
         let t0 = std::time::Instant::now();
-        for dir in &made {
-            sync_dir(dir)?;
-        }
-        tracing::debug!(dirs = made.len(), elapsed = ?t0.elapsed(), "ref directories synced");
+        let dirs: Vec<PathBuf> = made.into_iter().collect();
+        sync_paths(&tmp_dir, &dirs)?;
+        tracing::debug!(dirs = dirs.len(), elapsed = ?t0.elapsed(), "ref directories synced");
         Ok(())
     }
 

@@ -173,26 +173,48 @@ pub fn add(
 /// for a mutable ref that moved (journaled with `source`); a release that would change is
 /// refused. The caller holds the writers' lock.
 pub fn commit_ref(bundle: &Bundle, rec: &RefRecord, source: &str) -> Result<&'static str> {
-    let key = &rec.body.key()?;
-    match bundle.read_ref(key)? {
-        Some(old) if old.same_target(rec) => Ok("unchanged"),
+    match decide(bundle, rec)? {
+        Decision::Unchanged => Ok("unchanged"),
+        Decision::Replace(old) => {
+            bundle.write_ref(rec)?;
+            bundle.journal("refs.jsonl", &replace_line(&old, rec, source))?;
+            Ok("updated")
+        }
+        Decision::Add => {
+            bundle.write_ref(rec)?;
+            Ok("added")
+        }
+    }
+}
+
+/// What the merge policy makes of writing `rec`.
+pub enum Decision {
+    /// The bundle holds the same record.
+    Unchanged,
+    /// A new key.
+    Add,
+    /// A mutable ref moves from this record.
+    Replace(Box<RefRecord>),
+}
+
+/// Applies the merge policy to `rec` without writing: a release that would change is an
+/// error.
+pub fn decide(bundle: &Bundle, rec: &RefRecord) -> Result<Decision> {
+    match bundle.read_ref(&rec.body.key()?)? {
+        Some(old) if old.same_target(rec) => Ok(Decision::Unchanged),
         Some(old) if !is_mutable(&rec.body) => Err(Error::Other(format!(
             "{} is already in the bundle with other content ({}); releases are immutable: remove it first or use another version",
             rec.body.display_name(),
             old.body.blobs().first().map(|d| d.to_string()).unwrap_or_default()
         ))),
-        Some(old) => {
-            bundle.write_ref(rec)?;
-            bundle.journal(
-                "refs.jsonl",
-                &serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "key": key.to_string(),
-                    "action": "replace", "source": source, "old": old.body, "new": rec.body}),
-            )?;
-            Ok("updated")
-        }
-        None => {
-            bundle.write_ref(rec)?;
-            Ok("added")
-        }
+        Some(old) => Ok(Decision::Replace(Box::new(old))),
+        None => Ok(Decision::Add),
     }
+}
+
+/// The `refs.jsonl` journal line of a mutable ref moved from `old` to `new` by `source`.
+pub fn replace_line(old: &RefRecord, new: &RefRecord, source: &str) -> serde_json::Value {
+    let key = new.body.key().map(|k| k.to_string()).unwrap_or_default();
+    serde_json::json!({"time": crate::bundle::refs::now_rfc3339(), "key": key,
+        "action": "replace", "source": source, "old": old.body, "new": new.body})
 }

@@ -208,17 +208,15 @@ pub(crate) fn temp_file(
         .map_err(|e| format!("temp file in {}: {e}", dir.display()))
 }
 
-/// Stores what `store` makes and commits its refs (source `mirror`), under the bundle's
+/// Stores what `store` makes and commits its refs (source `mirror`) with those of the other
+/// artifacts finishing at the same time ([`Bundle::commit_grouped`]), under the bundle's
 /// shared lock so that gc waits: the last step of every artifact a run fetched and checked.
 pub(crate) fn keep(
     b: &Bundle,
     store: impl FnOnce() -> Result<Vec<crate::bundle::refs::RefRecord>, String>,
 ) -> Result<(), String> {
     let _lock = b.lock_shared().map_err(|e| e.to_string())?;
-    for rec in store()? {
-        crate::ecosystems::commit_ref(b, &rec, "mirror").map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    b.commit_grouped(store()?, "mirror").map(|_| ())
 }
 
 /// What the lockfiles of a plan pin, read and checked before anything is fetched.

@@ -87,7 +87,7 @@ impl Uploads {
     /// Opens a session in `repo` and returns it checked out, ready for a first chunk.
     pub fn start(&self, repo: &str) -> Result<Upload> {
         let id = uuid::Uuid::new_v4().to_string();
-        let writer = BlobWriter::new(&self.layout)?;
+        let writer = BlobWriter::new(&self.layout, None)?;
         self.sessions
             .lock()
             .expect("uploads lock")
