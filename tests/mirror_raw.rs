@@ -229,3 +229,56 @@ fn a_run_killed_mid_download_resumes_without_fetching_again() {
     assert_eq!(up.hits("/big.bin"), 2);
     env.nora("a", &["verify"]).assert().success();
 }
+
+/// On a terminal a run draws one bar per ecosystem and a line of bytes fetched in total;
+/// without one it draws nothing.
+#[test]
+fn progress_bars_on_a_terminal_only() {
+    if !common::server::require("script") {
+        return;
+    }
+    let a = b"a".repeat(30_000);
+    let b = b"b".repeat(20_000);
+    let up = Upstream::start(vec![("/a.bin", route(&a)), ("/b.bin", route(&b))]);
+    let env = Env::new();
+    env.init("t");
+    let specs = [
+        format!("{}/a.bin#sha256={}", up.url, sha(&a)),
+        format!("{}/b.bin#sha256={}", up.url, sha(&b)),
+    ];
+    let nora = assert_cmd::cargo::cargo_bin("nora");
+    let line = format!(
+        "{} --bundle {} mirror --raw {} --raw {}",
+        nora.display(),
+        env.path("t").display(),
+        specs[0],
+        specs[1]
+    );
+    // util-linux script(1) runs the command on a pseudo-terminal and copies what it draws
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("raw [") && screen.contains("2/2"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("fetched 48.83 KiB") || screen.contains("fetched 48.8 KiB"),
+        "{screen}"
+    );
+
+    env.init("u");
+    let o = env
+        .nora("u", &["mirror", "--raw", &specs[0], "--raw", &specs[1]])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("2 added"), "{err}");
+    assert!(!err.contains("B/s") && !err.contains("raw ["), "{err}");
+}
