@@ -61,6 +61,10 @@ pub enum RefBody {
     /// A raw file at a path.
     #[serde(rename = "raw-file")]
     RawFile(RawFile),
+    /// A metadata document an upstream answered, kept by pull-through (`nora serve
+    /// --upstream`) to refresh after a TTL and to answer while the upstream is down.
+    #[serde(rename = "upstream-meta")]
+    UpstreamMeta(UpstreamMeta),
 }
 
 /// `oci-tag`.
@@ -209,6 +213,25 @@ pub struct GoMod {
     pub mod_h1: String,
 }
 
+/// `upstream-meta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamMeta {
+    /// Ecosystem (one of [`ECOSYSTEMS`]).
+    pub ecosystem: String,
+    /// What the document is, as a path below the ecosystem (`example.com/m/@v/list`).
+    pub name: String,
+    /// The URL it was fetched from.
+    pub url: String,
+    /// When it was fetched (RFC 3339, UTC).
+    pub fetched: String,
+    /// The document.
+    pub digest: Digest,
+    /// Its size.
+    pub size: u64,
+    /// Its `Content-Type`.
+    pub content_type: String,
+}
+
 /// `go-sumdb-tree`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GoSumdbTree {
@@ -310,6 +333,10 @@ impl RefBody {
             | RefBody::GoSumdbTile(_) => "go",
             RefBody::MavenFile(_) => "maven",
             RefBody::RawFile(_) => "raw",
+            RefBody::UpstreamMeta(m) => ECOSYSTEMS
+                .into_iter()
+                .find(|e| *e == m.ecosystem)
+                .unwrap_or("raw"),
         }
     }
 
@@ -371,6 +398,19 @@ impl RefBody {
             }
             RefBody::MavenFile(m) => k.extend(split_name(&m.path)),
             RefBody::RawFile(r) => k.extend(split_name(&r.path)),
+            RefBody::UpstreamMeta(m) => {
+                if m.ecosystem == "raw" || !ECOSYSTEMS.contains(&m.ecosystem.as_str()) {
+                    return Err(Error::BadRef {
+                        key: m.name.clone(),
+                        reason: format!(
+                            "{} is not an ecosystem with upstream metadata",
+                            m.ecosystem
+                        ),
+                    });
+                }
+                k.push("_upstream".into());
+                k.extend(split_name(&m.name));
+            }
         }
         RefKey::new(k)
     }
@@ -404,6 +444,7 @@ impl RefBody {
             RefBody::GoSumdbTile(t) => vec![t.digest.clone()],
             RefBody::MavenFile(m) => vec![m.digest.clone()],
             RefBody::RawFile(r) => vec![r.digest.clone()],
+            RefBody::UpstreamMeta(m) => vec![m.digest.clone()],
         }
     }
 
@@ -425,6 +466,7 @@ impl RefBody {
             RefBody::GoSumdbTile(t) => format!("sumdb {} tile {}", t.name, t.tile),
             RefBody::MavenFile(m) => m.path.clone(),
             RefBody::RawFile(r) => r.path.clone(),
+            RefBody::UpstreamMeta(m) => format!("upstream {} {}", m.ecosystem, m.name),
         }
     }
 
@@ -442,6 +484,7 @@ impl RefBody {
             RefBody::GoSumdbTile(t) => t.size,
             RefBody::MavenFile(m) => m.size,
             RefBody::RawFile(r) => r.size,
+            RefBody::UpstreamMeta(m) => m.size,
         }
     }
 }

@@ -137,7 +137,7 @@ pub fn import(
 pub fn is_mutable(body: &RefBody) -> bool {
     matches!(body, RefBody::OciTag(_) | RefBody::NpmDistTag(_))
         || matches!(body, RefBody::MavenFile(m) if m.version.ends_with("-SNAPSHOT"))
-        || matches!(body, RefBody::RawFile(_))
+        || matches!(body, RefBody::RawFile(_) | RefBody::UpstreamMeta(_))
 }
 
 /// Imports files and writes their refs under the writers' lock. A release that is already
