@@ -321,35 +321,57 @@ async fn fetch(
         move |p| existing(&b, p),
         move |p| {
             let (b, c, proxy) = (bundle.clone(), client.clone(), proxy.clone());
-            async move { one(&b, &p, &proxy, &c).await.map(Some) }
+            async move {
+                one(&b, &p, &proxy, &c)
+                    .await
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }
         },
     )
     .await
 }
 
-async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, String> {
+/// Why a module version was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The upstream did not serve it.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// What it served failed a check, or storing failed.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Refused(s)
+    }
+}
+
+/// Fetches `.info`, `.mod` and (unless go.sum pins the go.mod only) `.zip` of one module
+/// version from the GOPROXY at `proxy`, checks them against `p`'s hashes and stores them;
+/// returns the bytes fetched.
+pub async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, Failure> {
     let base = format!("{proxy}/{}/@v/{}", escape(&p.module), escape(&p.version));
     let temp = |suffix: &str| super::temp_file(b, "mirror-go-", suffix);
     let (info_url, mod_url) = (format!("{base}.info"), format!("{base}.mod"));
     let (info, go_mod) = tokio::join!(c.bytes(&info_url, 1 << 20), c.bytes(&mod_url, 16 << 20));
-    let (info, go_mod) = (
-        info.map_err(|e| e.to_string())?,
-        go_mod.map_err(|e| e.to_string())?,
-    );
+    let (info, go_mod) = (info?, go_mod?);
     if let Some(want) = &p.mod_h1 {
         let got = crate::ecosystems::go::h1_mod(&go_mod);
         if &got != want {
-            return Err(format!(
+            return Err(Failure::Refused(format!(
                 "hash mismatch for {}@{}/go.mod: go.sum says {want}, the upstream's go.mod hashes to {got}",
                 p.module, p.version
-            ));
+            )));
         }
     }
     if p.zip_h1.is_none() && p.mod_h1.is_some() {
         // go.sum lists only the go.mod: builds read it for the module graph, never the zip
         let name = format!("{}@{}", p.module, p.version);
         let (bundle, pin) = (b, p.clone());
-        return tokio::task::block_in_place(move || {
+        return tokio::task::block_in_place(move || -> Result<u64, Failure> {
             super::keep(bundle, || {
                 crate::ecosystems::go::store_mod_only(
                     bundle,
@@ -366,10 +388,7 @@ async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, Str
         });
     }
     let mut zip = temp(".zip")?;
-    let zip_bytes = c
-        .to_file(&format!("{base}.zip"), zip.as_file_mut())
-        .await
-        .map_err(|e| e.to_string())?;
+    let zip_bytes = c.to_file(&format!("{base}.zip"), zip.as_file_mut()).await?;
     let mut mod_file = temp(".mod")?;
     let mut info_file = temp(".info")?;
     use std::io::Write;
@@ -384,14 +403,14 @@ async fn one(b: &Bundle, p: &Pinned, proxy: &str, c: &Client) -> Result<u64, Str
     };
     let (zip_path, bundle) = (zip.path().to_path_buf(), b);
     let pin = p.clone();
-    tokio::task::block_in_place(move || {
+    tokio::task::block_in_place(move || -> Result<u64, Failure> {
         let i = crate::ecosystems::go::inspect(&zip_path, &opts).map_err(|e| e.to_string())?;
         if let Some(want) = &pin.zip_h1 {
             if &i.h1 != want {
-                return Err(format!(
+                return Err(Failure::Refused(format!(
                     "hash mismatch for {}@{}: go.sum says {want}, the upstream's zip hashes to {}",
                     pin.module, pin.version, i.h1
-                ));
+                )));
             }
         }
         super::keep(bundle, || {
