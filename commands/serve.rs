@@ -49,6 +49,18 @@ pub struct Args {
     /// Let requests without credentials pull and list (turns authentication on).
     #[arg(long, env = "NORA_ANONYMOUS_READ")]
     anonymous_read: bool,
+    /// Pull through from an upstream: a miss is fetched, checked, stored and answered
+    /// (repeatable; so far: go=GOPROXY-URL). Credentials: NORA_UPSTREAM_TOKEN.
+    #[arg(
+        long,
+        env = "NORA_UPSTREAM",
+        value_name = "ECOSYSTEM=URL",
+        value_delimiter = ','
+    )]
+    upstream: Vec<String>,
+    /// Age after which upstream metadata (module lists, …) is fetched again [default: 5m].
+    #[arg(long, env = "NORA_UPSTREAM_TTL", value_name = "DURATION")]
+    upstream_ttl: Option<String>,
 }
 
 /// Merges defaults, the file, the environment and flags.
@@ -100,6 +112,20 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
         }
         x.anonymous_read |= a.anonymous_read;
     }
+    let mut urls = std::collections::BTreeMap::new();
+    if let Some(u) = &file.upstream.go {
+        urls.insert("go".to_string(), u.trim_end_matches('/').to_string());
+    }
+    for spec in &a.upstream {
+        let (eco, url) = nora::proxy::parse_upstream(spec)?;
+        urls.insert(eco, url);
+    }
+    let ttl = match a.upstream_ttl.as_ref().or(file.upstream.ttl.as_ref()) {
+        Some(t) => humantime::parse_duration(t)
+            .with_context(|| format!("upstream TTL '{t}' is not a duration like 90s or 10m"))?,
+        None => nora::proxy::DEFAULT_TTL,
+    };
+    let upstreams = (!urls.is_empty()).then_some(config::Upstreams { urls, ttl });
     Ok(config::Config {
         bundle,
         listen: config::parse_listen(&listen)?,
@@ -107,6 +133,7 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
         limits,
         auth,
         public_url,
+        upstreams,
     })
 }
 

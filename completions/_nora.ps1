@@ -201,6 +201,8 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             [CompletionResult]::new('--public-url', '--public-url', [CompletionResultType]::ParameterName, 'The URL clients reach this server at, for links in package metadata (behind a reverse proxy) [default: from X-Forwarded-Proto/Host or Host]')
             [CompletionResult]::new('--manifest-max-size', '--manifest-max-size', [CompletionResultType]::ParameterName, 'Largest manifest accepted [default: 4MiB]')
             [CompletionResult]::new('--htpasswd', '--htpasswd', [CompletionResultType]::ParameterName, 'An htpasswd file of bcrypt users (turns authentication on)')
+            [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'Pull through from an upstream: a miss is fetched, checked, stored and answered (repeatable; so far: go=GOPROXY-URL). Credentials: NORA_UPSTREAM_TOKEN')
+            [CompletionResult]::new('--upstream-ttl', '--upstream-ttl', [CompletionResultType]::ParameterName, 'Age after which upstream metadata (module lists, …) is fetched again [default: 5m]')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')
             [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Require credentials: API tokens (`nora token create`) and, with --htpasswd, users')
             [CompletionResult]::new('--anonymous-read', '--anonymous-read', [CompletionResultType]::ParameterName, 'Let requests without credentials pull and list (turns authentication on)')

@@ -959,7 +959,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__serve)
-            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --publish-max-size --public-url --manifest-max-size --auth --htpasswd --anonymous-read --bundle --json --quiet --verbose --help"
+            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --publish-max-size --public-url --manifest-max-size --auth --htpasswd --anonymous-read --upstream --upstream-ttl --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -998,6 +998,14 @@ _nora() {
                     return 0
                     ;;
                 --htpasswd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -187,6 +187,8 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand --public-url 'The URL clients reach this server at, for links in package metadata (behind a reverse proxy) [default: from X-Forwarded-Proto/Host or Host]'
             cand --manifest-max-size 'Largest manifest accepted [default: 4MiB]'
             cand --htpasswd 'An htpasswd file of bcrypt users (turns authentication on)'
+            cand --upstream 'Pull through from an upstream: a miss is fetched, checked, stored and answered (repeatable; so far: go=GOPROXY-URL). Credentials: NORA_UPSTREAM_TOKEN'
+            cand --upstream-ttl 'Age after which upstream metadata (module lists, …) is fetched again [default: 5m]'
             cand --bundle 'Bundle directory to work on'
             cand --auth 'Require credentials: API tokens (`nora token create`) and, with --htpasswd, users'
             cand --anonymous-read 'Let requests without credentials pull and list (turns authentication on)'

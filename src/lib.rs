@@ -18,6 +18,7 @@ pub mod mirror;
 pub mod pack;
 pub mod progress;
 pub mod protocols;
+pub mod proxy;
 pub mod registry;
 pub mod serve;
 pub mod sumdb;

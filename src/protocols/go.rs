@@ -91,6 +91,11 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
         Ok(r) => r,
         Err(m) => return text(StatusCode::BAD_REQUEST, m),
     };
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("go").is_some()) {
+        if let Some(r) = pull(&ctx, &proxy, &route).await {
+            return r;
+        }
+    }
     let fr = http::FileRequest::of(&req);
     let answer = blocking(move || -> crate::Result<Response> {
         let invalid = |e: crate::Error| text(StatusCode::BAD_REQUEST, e);
@@ -162,6 +167,60 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
     })
     .await;
     answer.unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e))
+}
+
+/// Pull-through: fetches a version the bundle lacks (then the bundle answers, `None`), or
+/// answers `list` and `@latest` from the upstream's metadata; errors in GOPROXY's plain
+/// text. A list the upstream cannot give falls back to the bundle's own.
+async fn pull(ctx: &Context, proxy: &crate::proxy::Proxy, route: &Route) -> Option<Response> {
+    use crate::proxy::{go as up, ProxyError};
+    let failed = |e: ProxyError| match e {
+        ProxyError::NotFound(m) => text(StatusCode::NOT_FOUND, m),
+        ProxyError::Unavailable(m) | ProxyError::Refused(m) => text(StatusCode::BAD_GATEWAY, m),
+    };
+    let meta = |m: crate::proxy::Meta, ct: &str| {
+        let ct = if m.content_type.is_empty() {
+            ct.to_string()
+        } else {
+            m.content_type
+        };
+        http::with_body(StatusCode::OK, &ct, m.body)
+    };
+    match route {
+        Route::File(m, v, _) => {
+            let (b, m2, v2) = (ctx.bundle.clone(), m.clone(), v.clone());
+            match blocking(move || store::held(&b, &m2, &v2)).await {
+                Ok(Some(_)) | Err(_) => None,
+                Ok(None) => match up::version(proxy, &ctx.bundle, m, v).await {
+                    Ok(()) => None,
+                    Err(e) => Some(failed(e)),
+                },
+            }
+        }
+        Route::List(m) | Route::Latest(m) => {
+            let got = match route {
+                Route::List(_) => up::list(proxy, &ctx.bundle, m).await,
+                _ => up::latest(proxy, &ctx.bundle, m).await,
+            };
+            let ct = match route {
+                Route::List(_) => "text/plain; charset=utf-8",
+                _ => "application/json",
+            };
+            match got {
+                Ok(x) => Some(meta(x, ct)),
+                Err(e @ ProxyError::Unavailable(_)) => {
+                    let (b, m) = (ctx.bundle.clone(), m.clone());
+                    let own = blocking(move || store::versions(&b, &m)).await;
+                    // the bundle's own versions, when it has any, else the upstream's failure
+                    match own {
+                        Ok(v) if !v.is_empty() => None,
+                        _ => Some(failed(e)),
+                    }
+                }
+                Err(e) => Some(failed(e)),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

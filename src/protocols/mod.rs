@@ -14,6 +14,7 @@ pub mod raw;
 
 use crate::registry::uploads::Uploads;
 use crate::Bundle;
+use std::sync::Arc;
 
 /// What every protocol handler may use: the bundle and the server's limits and sessions.
 pub struct Context {
@@ -28,6 +29,8 @@ pub struct Context {
     /// The URL clients reach this server at, for links in metadata; `None`: taken from
     /// `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host`.
     pub public_url: Option<String>,
+    /// Pull-through to upstreams (`nora serve --upstream`), when configured.
+    pub proxy: Option<Arc<crate::proxy::Proxy>>,
 }
 
 /// Request body limits, in bytes (`None`: unlimited).

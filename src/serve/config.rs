@@ -46,6 +46,17 @@ pub struct Config {
     pub auth: Option<AuthConfig>,
     /// The URL clients reach the server at (behind a proxy), for links in metadata.
     pub public_url: Option<String>,
+    /// Pull-through upstreams; `None`: the bundle alone answers.
+    pub upstreams: Option<Upstreams>,
+}
+
+/// Pull-through settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upstreams {
+    /// Base URL by ecosystem.
+    pub urls: std::collections::BTreeMap<String, String>,
+    /// Age after which kept metadata is fetched again.
+    pub ttl: std::time::Duration,
 }
 
 /// Authentication settings.
@@ -93,6 +104,19 @@ pub struct FileConfig {
     pub limits: FileLimits,
     /// `[auth]`: present means authentication is on.
     pub auth: Option<AuthConfig>,
+    /// `[upstream]`: pull-through.
+    #[serde(default)]
+    pub upstream: FileUpstream,
+}
+
+/// `[upstream]` in the TOML file: `go = "URL"`, …, and `ttl = "5m"`.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileUpstream {
+    /// Age after which metadata is fetched again, like `90s` or `10m`.
+    pub ttl: Option<String>,
+    /// GOPROXY base URL.
+    pub go: Option<String>,
 }
 
 /// `[limits]` in the TOML file; sizes like `"512MiB"`.

@@ -77,6 +77,11 @@ impl Metrics {
         }
     }
 
+    /// Adds metrics kept elsewhere (pull-through counters).
+    pub fn register(&self, c: Box<dyn prometheus::core::Collector>) {
+        self.registry.register(c).expect("unique metric");
+    }
+
     /// Counts one answered request.
     pub fn observe(&self, protocol: &str, method: &str, status: u16, bytes: u64, took: Duration) {
         self.requests

@@ -44,6 +44,15 @@ impl Server {
             )?),
             None => None,
         };
+        let proxy = match &cfg.upstreams {
+            Some(u) => Some(Arc::new(crate::proxy::Proxy::new(u.urls.clone(), u.ttl)?)),
+            None => None,
+        };
+        let metrics = metrics::Metrics::new();
+        if let Some(p) = &proxy {
+            metrics.register(Box::new(p.fetches.clone()));
+            metrics.register(Box::new(p.joined.clone()));
+        }
         Ok(Server {
             answered: std::sync::atomic::AtomicU64::new(0),
             gate,
@@ -53,8 +62,9 @@ impl Server {
                 limits: cfg.limits.clone(),
                 auth_required: cfg.auth.is_some(),
                 public_url: cfg.public_url.clone(),
+                proxy,
             }),
-            metrics: metrics::Metrics::new(),
+            metrics,
         })
     }
 

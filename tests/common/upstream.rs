@@ -19,6 +19,26 @@ pub struct Route {
     /// Send the headers and half the body, then stall, this many times before answering
     /// whole.
     pub stall_first: usize,
+    /// Hold every answer until the gate is opened.
+    pub gate: Option<Gate>,
+}
+
+/// Holds answers back until the test opens it.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    /// Lets every held and later answer go.
+    pub fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+    fn wait(&self) {
+        let mut open = self.0 .0.lock().unwrap();
+        while !*open {
+            open = self.0 .1.wait(open).unwrap();
+        }
+    }
 }
 
 /// The running server; it stops with the test process.
@@ -38,6 +58,12 @@ impl Upstream {
     /// directory in an ecosystem's layout behind a plain static server.
     pub fn serve_dir(dir: &std::path::Path) -> Upstream {
         Upstream::start_in(Vec::new(), Some(dir.to_path_buf()))
+    }
+
+    /// [`Upstream::serve_dir`] with `routes` answering their paths instead of the files.
+    #[allow(dead_code)]
+    pub fn start_dir_with(dir: &std::path::Path, routes: Vec<(&str, Route)>) -> Upstream {
+        Upstream::start_in(routes, Some(dir.to_path_buf()))
     }
 
     fn start_in(routes: Vec<(&str, Route)>, root: Option<std::path::PathBuf>) -> Upstream {
@@ -101,6 +127,14 @@ impl Upstream {
                             return;
                         }
                         Some(r) if n <= r.fail_first => ("500 Internal Server Error", b"busy"),
+                        Some(Route {
+                            gate: Some(g),
+                            body,
+                            ..
+                        }) => {
+                            g.wait();
+                            ("200 OK", body)
+                        }
                         Some(r) => ("200 OK", &r.body),
                     };
                     let _ = write!(
