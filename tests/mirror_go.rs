@@ -266,22 +266,7 @@ fn from_a_static_goproxy_directory() {
     let root = env.path("goproxy");
     for (m, v) in MODULES {
         let zip = env.path(&format!("zips/{}/{v}/{v}.zip", m.replace('/', "_")));
-        let at = root.join(nora::mirror::go::escape(m)).join("@v");
-        std::fs::create_dir_all(&at).unwrap();
-        std::fs::copy(&zip, at.join(format!("{v}.zip"))).unwrap();
-        let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
-        let mut go_mod = String::new();
-        std::io::Read::read_to_string(
-            &mut archive.by_name(&format!("{m}@{v}/go.mod")).unwrap(),
-            &mut go_mod,
-        )
-        .unwrap();
-        std::fs::write(at.join(format!("{v}.mod")), go_mod).unwrap();
-        std::fs::write(
-            at.join(format!("{v}.info")),
-            format!(r#"{{"Version":"{v}","Time":"2024-01-01T00:00:00Z"}}"#),
-        )
-        .unwrap();
+        fixtures::goproxy_layout(&root, m, v, &zip);
     }
     // and a module at a +incompatible version: a v2 without a go.mod of its own
     let inc = "example.com/inc";

@@ -24,30 +24,7 @@ fn publish(
     let work = env.path(&format!("zips/{}/{version}", module.replace('/', "_")));
     std::fs::create_dir_all(&work).unwrap();
     let zip = fixtures::go_zip_requiring(&work, module, version, requires);
-    let at = root.join(nora::mirror::go::escape(module)).join("@v");
-    std::fs::create_dir_all(&at).unwrap();
-    let bytes = std::fs::read(&zip).unwrap();
-    std::fs::write(at.join(format!("{version}.zip")), &bytes).unwrap();
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
-    let mut go_mod = String::new();
-    std::io::Read::read_to_string(
-        &mut archive
-            .by_name(&format!("{module}@{version}/go.mod"))
-            .unwrap(),
-        &mut go_mod,
-    )
-    .unwrap();
-    std::fs::write(at.join(format!("{version}.mod")), go_mod).unwrap();
-    std::fs::write(
-        at.join(format!("{version}.info")),
-        format!(r#"{{"Version":"{version}","Time":"2024-01-01T00:00:00Z"}}"#),
-    )
-    .unwrap();
-    let list = at.join("list");
-    let mut l = std::fs::read_to_string(&list).unwrap_or_default();
-    l.push_str(&format!("{version}\n"));
-    std::fs::write(list, l).unwrap();
-    bytes
+    fixtures::goproxy_layout(root, module, version, &zip)
 }
 
 fn ok(o: &std::process::Output) -> String {

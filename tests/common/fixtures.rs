@@ -324,3 +324,33 @@ pub fn make_samples(dir: &Path) -> Samples {
 fn oci_layout_fn(dir: &Path) {
     oci_layout(dir, "library/sample", "1.0", "sample");
 }
+
+/// Lays the module zip at `zip` out in GOPROXY form under `root` (`.zip`, `.mod` from the
+/// zip's go.mod, `.info`, and a line in `list`) and returns the zip's bytes.
+#[allow(dead_code)]
+pub fn goproxy_layout(root: &Path, module: &str, version: &str, zip: &Path) -> Vec<u8> {
+    let at = root.join(nora::mirror::go::escape(module)).join("@v");
+    std::fs::create_dir_all(&at).unwrap();
+    let bytes = std::fs::read(zip).unwrap();
+    std::fs::write(at.join(format!("{version}.zip")), &bytes).unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut go_mod = String::new();
+    std::io::Read::read_to_string(
+        &mut archive
+            .by_name(&format!("{module}@{version}/go.mod"))
+            .unwrap(),
+        &mut go_mod,
+    )
+    .unwrap();
+    std::fs::write(at.join(format!("{version}.mod")), go_mod).unwrap();
+    std::fs::write(
+        at.join(format!("{version}.info")),
+        format!(r#"{{"Version":"{version}","Time":"2024-01-01T00:00:00Z"}}"#),
+    )
+    .unwrap();
+    let list = at.join("list");
+    let mut l = std::fs::read_to_string(&list).unwrap_or_default();
+    l.push_str(&format!("{version}\n"));
+    std::fs::write(list, l).unwrap();
+    bytes
+}
