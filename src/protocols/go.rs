@@ -198,13 +198,12 @@ async fn pull(ctx: &Context, proxy: &crate::proxy::Proxy, route: &Route) -> Opti
             }
         }
         Route::List(m) | Route::Latest(m) => {
-            let got = match route {
-                Route::List(_) => up::list(proxy, &ctx.bundle, m).await,
-                _ => up::latest(proxy, &ctx.bundle, m).await,
-            };
-            let ct = match route {
-                Route::List(_) => "text/plain; charset=utf-8",
-                _ => "application/json",
+            let (got, ct) = match route {
+                Route::List(_) => (
+                    up::list(proxy, &ctx.bundle, m).await,
+                    "text/plain; charset=utf-8",
+                ),
+                _ => (up::latest(proxy, &ctx.bundle, m).await, "application/json"),
             };
             match got {
                 Ok(x) => Some(meta(x, ct)),

@@ -87,8 +87,6 @@ pub struct Meta {
     pub body: Vec<u8>,
     /// Its `Content-Type`.
     pub content_type: String,
-    /// False when it is a kept copy answered because the upstream is down.
-    pub fresh: bool,
 }
 
 impl Proxy {
@@ -140,7 +138,7 @@ impl Proxy {
     }
 
     /// The metadata document `name` of `ecosystem`: the kept copy while younger than the
-    /// TTL, else fetched from `url` and kept; the kept copy, marked stale, when the upstream
+    /// TTL, else fetched from `url` and kept; the kept copy when the upstream
     /// fails; `NotFound` when the upstream says so.
     async fn metadata(
         &self,
@@ -149,7 +147,7 @@ impl Proxy {
         name: &str,
         url: String,
     ) -> Result<Meta, ProxyError> {
-        let kept = kept(bundle, ecosystem, name);
+        let kept = tokio::task::block_in_place(|| kept(bundle, ecosystem, name));
         if let Some((m, body)) = &kept {
             let age = humantime::parse_rfc3339(&m.fetched)
                 .ok()
@@ -158,7 +156,6 @@ impl Proxy {
                 return Ok(Meta {
                     body: body.clone(),
                     content_type: m.content_type.clone(),
-                    fresh: true,
                 });
             }
         }
@@ -176,11 +173,7 @@ impl Proxy {
                             .await
                             .map_err(ProxyError::of_fetch)?;
                         keep_meta(&b, ecosystem, &n, &url, &body, &content_type)?;
-                        Ok(Meta {
-                            body,
-                            content_type,
-                            fresh: true,
-                        })
+                        Ok(Meta { body, content_type })
                     }
                 },
                 || self.joined.inc(),
@@ -193,7 +186,6 @@ impl Proxy {
                     Ok(Meta {
                         body,
                         content_type: m.content_type,
-                        fresh: false,
                     })
                 }
                 None => Err(ProxyError::Unavailable(why)),
