@@ -114,7 +114,8 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
     }
     let mut urls = std::collections::BTreeMap::new();
     if let Some(u) = &file.upstream.go {
-        urls.insert("go".to_string(), u.trim_end_matches('/').to_string());
+        let (eco, url) = nora::proxy::parse_upstream(&format!("go={u}"))?;
+        urls.insert(eco, url);
     }
     for spec in &a.upstream {
         let (eco, url) = nora::proxy::parse_upstream(spec)?;

@@ -311,5 +311,10 @@ fn concurrent_misses_fetch_once_and_bad_upstream_answers_store_nothing() {
         None,
     );
     assert_eq!(r.status, 404);
-    assert!(r.text().contains("not found upstream"), "{}", r.text());
+    assert!(
+        r.text()
+            .contains("example.com/nope@v1.0.0: not found upstream"),
+        "{}",
+        r.text()
+    );
 }

@@ -34,7 +34,12 @@ pub async fn version(
             }
             match one(&b, &pin, &up, &c).await {
                 Ok(_) => Ok(()),
-                Err(Failure::Fetch(e)) => Err(ProxyError::of_fetch(e)),
+                Err(Failure::Fetch(e)) => Err(match ProxyError::of_fetch(e) {
+                    ProxyError::NotFound(m) => {
+                        ProxyError::NotFound(format!("{}@{}: {m}", pin.module, pin.version))
+                    }
+                    e => e,
+                }),
                 Err(Failure::Refused(why)) => Err(ProxyError::Refused(format!(
                     "refused what the upstream served for {}@{}: {why}",
                     pin.module, pin.version
