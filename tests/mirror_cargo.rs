@@ -9,33 +9,6 @@ use common::{snapshot, Env};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A packaged crate (`name-version/Cargo.toml`, `src/lib.rs`).
-fn krate(dir: &Path, name: &str, version: &str, deps: &str, lib: &str) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
-    let path = dir.join(format!("{name}-{version}.crate"));
-    let toml = format!(
-        "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n{deps}"
-    );
-    let f = std::fs::File::create(&path).unwrap();
-    let mut t = tar::Builder::new(flate2::write::GzEncoder::new(
-        f,
-        flate2::Compression::default(),
-    ));
-    for (p, data) in [
-        ("Cargo.toml", toml.as_bytes()),
-        ("src/lib.rs", lib.as_bytes()),
-    ] {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(1_700_000_000);
-        t.append_data(&mut h, format!("{name}-{version}/{p}"), data)
-            .unwrap();
-    }
-    t.into_inner().unwrap().finish().unwrap();
-    path
-}
-
 fn cargo_home(env: &Env, name: &str, index: &str) -> PathBuf {
     let home = env.path(name);
     std::fs::create_dir_all(&home).unwrap();
@@ -91,7 +64,7 @@ fn ok(o: &std::process::Output) {
 fn upstream(env: &Env) -> (Server, String, PathBuf, PathBuf, Vec<PathBuf>) {
     env.init("up");
     let dir = env.path("crates");
-    let mut files = vec![krate(
+    let mut files = vec![common::fixtures::krate(
         &dir,
         "nora-b",
         "0.1.0",
@@ -102,11 +75,17 @@ fn upstream(env: &Env) -> (Server, String, PathBuf, PathBuf, Vec<PathBuf>) {
     let mut body = String::from("nora_b::b() + 1");
     for i in 0..DEPS {
         let name = format!("nora-dep-{i:02}");
-        files.push(krate(&dir, &name, "0.1.0", "", "pub fn v() -> u32 { 1 }\n"));
+        files.push(common::fixtures::krate(
+            &dir,
+            &name,
+            "0.1.0",
+            "",
+            "pub fn v() -> u32 { 1 }\n",
+        ));
         manifest.push_str(&format!("\n[dependencies.{name}]\nversion = \"0.1\"\n"));
         body.push_str(&format!(" + nora_dep_{i:02}::v()"));
     }
-    files.push(krate(
+    files.push(common::fixtures::krate(
         &dir,
         "nora-a",
         "0.1.0",

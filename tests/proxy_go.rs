@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::server::{curl, require, Server};
+use common::server::{curl, dead_url, metric, poll, require, Server};
 use common::upstream::{Gate, Route, Upstream};
 use common::{fixtures, snapshot, Env};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 const LIB: &str = "example.com/Upper/Lib";
 const DEEP: &str = "example.com/deep";
@@ -35,28 +34,6 @@ fn ok(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn poll(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::yield_now();
-    }
-}
-
-fn metric(server: &Server, name: &str) -> u64 {
-    let m = curl("GET", &format!("{}/metrics", server.url), &[], None).text();
-    m.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// A port nothing listens on.
-fn dead_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", l.local_addr().unwrap())
 }
 
 #[test]

@@ -354,3 +354,30 @@ pub fn goproxy_layout(root: &Path, module: &str, version: &str, zip: &Path) -> V
     std::fs::write(list, l).unwrap();
     bytes
 }
+
+/// A packaged crate (`name-version/Cargo.toml`, `src/lib.rs`).
+pub fn krate(dir: &Path, name: &str, version: &str, deps: &str, lib: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{name}-{version}.crate"));
+    let toml = format!(
+        "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n{deps}"
+    );
+    let f = std::fs::File::create(&path).unwrap();
+    let mut t = tar::Builder::new(flate2::write::GzEncoder::new(
+        f,
+        flate2::Compression::default(),
+    ));
+    for (p, data) in [
+        ("Cargo.toml", toml.as_bytes()),
+        ("src/lib.rs", lib.as_bytes()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        t.append_data(&mut h, format!("{name}-{version}/{p}"), data)
+            .unwrap();
+    }
+    t.into_inner().unwrap().finish().unwrap();
+    path
+}

@@ -220,3 +220,27 @@ pub fn require(tool: &str) -> bool {
     }
     found
 }
+
+/// Waits (up to 20 s) until `done` holds.
+pub fn poll(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::yield_now();
+    }
+}
+
+/// The value of a counter on the server's `/metrics` (0 when absent).
+pub fn metric(server: &Server, name: &str) -> u64 {
+    let m = curl("GET", &format!("{}/metrics", server.url), &[], None).text();
+    m.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A loopback URL nothing listens on.
+pub fn dead_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
