@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, env = "NORA_ANONYMOUS_READ")]
     anonymous_read: bool,
     /// Pull through from an upstream: a miss is fetched, checked, stored and answered
-    /// (repeatable; so far: go=GOPROXY-URL). Credentials: NORA_UPSTREAM_TOKEN.
+    /// (repeatable; e.g. npm=https://registry.npmjs.org). Credentials: NORA_UPSTREAM_TOKEN.
     #[arg(
         long,
         env = "NORA_UPSTREAM",
@@ -113,8 +113,8 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
         x.anonymous_read |= a.anonymous_read;
     }
     let mut urls = std::collections::BTreeMap::new();
-    if let Some(u) = &file.upstream.go {
-        let (eco, url) = nora::proxy::parse_upstream(&format!("go={u}"))?;
+    for (eco, u) in file.upstream.urls() {
+        let (eco, url) = nora::proxy::parse_upstream(&format!("{eco}={u}"))?;
         urls.insert(eco, url);
     }
     for spec in &a.upstream {

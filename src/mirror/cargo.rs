@@ -3,7 +3,7 @@
 //! SHA-256, and stored with the index line built from its own Cargo.toml.
 
 use super::Watch;
-use super::{Options, Report};
+use super::{Failure, Options, Report};
 use crate::bundle::Bundle;
 use crate::lockfiles::cargo_lock::{Pinned, CRATES_IO};
 use crate::upstream::Client;
@@ -98,7 +98,10 @@ pub async fn mirror(
             let dl = dls.get(&p.source).cloned();
             async move {
                 match dl {
-                    Some(Ok(dl)) => one(&b, &p, &dl, &c).await.map(Some),
+                    Some(Ok(dl)) => one(&b, &p, &dl, &c)
+                        .await
+                        .map(Some)
+                        .map_err(|e| e.to_string()),
                     Some(Err(e)) => Err(e),
                     None => Err("no registry for its source".into()),
                 }
@@ -108,31 +111,30 @@ pub async fn mirror(
     .await
 }
 
-async fn one(b: &Bundle, p: &Pinned, dl: &str, c: &Client) -> Result<u64, String> {
+/// Fetches one crate through the registry's `dl` template, checks it against the pinned
+/// SHA-256 and stores it; returns the bytes fetched.
+pub(crate) async fn one(b: &Bundle, p: &Pinned, dl: &str, c: &Client) -> Result<u64, Failure> {
     let mut file = super::temp_file(b, "mirror-cargo-", ".crate")?;
     let url = download_url(dl, &p.name, &p.version, &p.checksum);
-    let bytes = c
-        .to_file(&url, file.as_file_mut())
-        .await
-        .map_err(|e| e.to_string())?;
+    let bytes = c.to_file(&url, file.as_file_mut()).await?;
     let path = file.path().to_path_buf();
-    tokio::task::block_in_place(|| {
+    tokio::task::block_in_place(|| -> Result<u64, Failure> {
         let i = crate::ecosystems::cargo::inspect(&path)
             .map_err(|e| format!("{}@{}: {e}", p.name, p.version))?;
         if i.sha256.hex() != p.checksum {
-            return Err(format!(
+            return Err(Failure::Refused(format!(
                 "hash mismatch for {}@{}: Cargo.lock says {}, the upstream's crate hashes to {}",
                 p.name,
                 p.version,
                 p.checksum,
                 i.sha256.hex()
-            ));
+            )));
         }
         if i.name != p.name || i.version != p.version {
-            return Err(format!(
+            return Err(Failure::Refused(format!(
                 "{url} holds {} {}, not {} {}",
                 i.name, i.version, p.name, p.version
-            ));
+            )));
         }
         super::keep(b, || {
             crate::ecosystems::cargo::store(b, &path, i)

@@ -4,7 +4,7 @@
 
 use super::go_sumdb::{self, Database};
 use super::Watch;
-use super::{Item, Options, Outcome, Report};
+use super::{Failure, Item, Options, Outcome, Report};
 
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
@@ -330,23 +330,6 @@ async fn fetch(
         },
     )
     .await
-}
-
-/// Why a module version was not stored.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// The upstream did not serve it.
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    /// What it served failed a check, or storing failed.
-    #[error("{0}")]
-    Refused(String),
-}
-
-impl From<String> for Failure {
-    fn from(s: String) -> Self {
-        Failure::Refused(s)
-    }
 }
 
 /// Fetches `.info`, `.mod` and (unless go.sum pins the go.mod only) `.zip` of one module

@@ -208,6 +208,26 @@ pub(crate) fn temp_file(
         .map_err(|e| format!("temp file in {}: {e}", dir.display()))
 }
 
+/// Why one artifact was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The upstream did not serve it.
+    #[error(transparent)]
+    Fetch(#[from] crate::upstream::FetchError),
+    /// The upstream's metadata says it does not exist.
+    #[error("{0}")]
+    Missing(String),
+    /// What it served failed a check, or storing failed.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Refused(s)
+    }
+}
+
 /// Stores what `store` makes and commits its refs (source `mirror`) with those of the other
 /// artifacts finishing at the same time ([`Bundle::commit_grouped`]), under the bundle's
 /// shared lock so that gc waits: the last step of every artifact a run fetched and checked.

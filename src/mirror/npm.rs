@@ -4,7 +4,7 @@
 //! upstream's), and is stored with its own package.json as the version's manifest.
 
 use super::Watch;
-use super::{Options, Outcome, Report};
+use super::{Failure, Options, Outcome, Report};
 use crate::bundle::Bundle;
 use crate::lockfiles::npm_lock::Pinned;
 use crate::upstream::{Client, FetchError};
@@ -46,7 +46,12 @@ pub async fn mirror(
         move |p| present(&b, p),
         move |p| {
             let (b, c, up) = (bundle.clone(), client.clone(), upstream.clone());
-            async move { one(&b, &p, &up, &c).await.map(Some) }
+            async move {
+                one(&b, &p, &up, &c)
+                    .await
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }
         },
     )
     .await;
@@ -123,14 +128,16 @@ async fn from_packument(
     up: &str,
     p: &Pinned,
     c: &Client,
-) -> Result<(String, Option<String>), String> {
+) -> Result<(String, Option<String>), Failure> {
     let url = format!("{up}/{}", p.name.replace('/', "%2f"));
     let (body, _) = c
         .bytes_as(&url, Some(ABBREVIATED), 256 << 20)
         .await
         .map_err(|e| match e {
-            FetchError::NotFound(_) => format!("{} does not exist upstream ({url})", p.name),
-            e => e.to_string(),
+            FetchError::NotFound(_) => {
+                Failure::Missing(format!("{} does not exist upstream ({url})", p.name))
+            }
+            e => e.into(),
         })?;
     let doc: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| format!("{url}: not a packument: {e}"))?;
@@ -138,7 +145,12 @@ async fn from_packument(
         .get("versions")
         .and_then(|v| v.get(&p.version))
         .and_then(|v| v.get("dist"))
-        .ok_or_else(|| format!("{}@{} does not exist upstream ({url})", p.name, p.version))?;
+        .ok_or_else(|| {
+            Failure::Missing(format!(
+                "{}@{} does not exist upstream ({url})",
+                p.name, p.version
+            ))
+        })?;
     let tarball = dist
         .get("tarball")
         .and_then(|t| t.as_str())
@@ -157,7 +169,9 @@ async fn from_packument(
     Ok((tarball.to_string(), integrity))
 }
 
-async fn one(b: &Bundle, p: &Pinned, up: &str, c: &Client) -> Result<u64, String> {
+/// Fetches `p`'s tarball from the registry at `up`, checks it against the pinned
+/// integrity (else the upstream packument's) and stores it; returns the bytes fetched.
+pub(crate) async fn one(b: &Bundle, p: &Pinned, up: &str, c: &Client) -> Result<u64, Failure> {
     let mut file = super::temp_file(b, "mirror-npm-", ".tgz")?;
     let direct = format!(
         "{up}/{}/-/{}",
@@ -170,13 +184,10 @@ async fn one(b: &Bundle, p: &Pinned, up: &str, c: &Client) -> Result<u64, String
             Ok(n) => (n, sri.clone()),
             Err(FetchError::NotFound(_)) => {
                 let (url, _) = from_packument(up, p, c).await?;
-                let n = c
-                    .to_file(&url, file.as_file_mut())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let n = c.to_file(&url, file.as_file_mut()).await?;
                 (n, sri.clone())
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         },
         None => {
             let (url, integrity) = from_packument(up, p, c).await?;
@@ -186,24 +197,21 @@ async fn one(b: &Bundle, p: &Pinned, up: &str, c: &Client) -> Result<u64, String
                     p.name, p.version
                 )
             })?;
-            let n = c
-                .to_file(&url, file.as_file_mut())
-                .await
-                .map_err(|e| e.to_string())?;
+            let n = c.to_file(&url, file.as_file_mut()).await?;
             (n, integrity)
         }
     };
     let path = file.path().to_path_buf();
-    tokio::task::block_in_place(|| {
+    tokio::task::block_in_place(|| -> Result<u64, Failure> {
         let i = crate::ecosystems::npm::inspect(&path)
             .map_err(|e| format!("{}@{}: {e}", p.name, p.version))?;
         check(&expected, &i.integrity, &i.shasum)
             .map_err(|e| format!("hash mismatch for {}@{}: {e}", p.name, p.version))?;
         if i.name != p.name || i.version != p.version {
-            return Err(format!(
+            return Err(Failure::Refused(format!(
                 "the upstream's tarball for {}@{} holds {}@{}",
                 p.name, p.version, i.name, i.version
-            ));
+            )));
         }
         super::keep(b, || {
             crate::ecosystems::npm::store(b, &path, i)

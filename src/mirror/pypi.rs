@@ -5,7 +5,7 @@
 //! SHA-256 the lock and the index publish, and imported like `nora add pypi`.
 
 use super::Watch;
-use super::{Item, Options, Outcome, Report};
+use super::{Failure, Item, Options, Outcome, Report};
 use crate::bundle::Bundle;
 use crate::ecosystems::pypi::{filename_version, normalize, parse_wheel_filename, WheelName};
 use crate::lockfiles::python::Pinned;
@@ -216,7 +216,7 @@ pub async fn mirror(
         },
         move |(_, f)| {
             let (b, c) = (bundle.clone(), client.clone());
-            async move { one(&b, &f, &c).await.map(Some) }
+            async move { one(&b, &f, &c).await.map(Some).map_err(|e| e.to_string()) }
         },
     )
     .await;
@@ -224,7 +224,9 @@ pub async fn mirror(
     report
 }
 
-async fn one(b: &Bundle, f: &IndexFile, c: &Client) -> Result<u64, String> {
+/// Fetches one file an index lists (and its core metadata file when the index offers
+/// one), checks it against the index's SHA-256 and stores it; returns the bytes fetched.
+pub(crate) async fn one(b: &Bundle, f: &IndexFile, c: &Client) -> Result<u64, Failure> {
     let want = f.sha256.clone().ok_or_else(|| {
         format!(
             "{}: the index publishes no SHA-256 for it, so it cannot be checked",
@@ -232,10 +234,10 @@ async fn one(b: &Bundle, f: &IndexFile, c: &Client) -> Result<u64, String> {
         )
     })?;
     if f.filename.contains(['/', '\\']) || f.filename.starts_with('.') {
-        return Err(format!(
+        return Err(Failure::Refused(format!(
             "{}: the index names it {:?}, not a plain file name",
             f.url, f.filename
-        ));
+        )));
     }
     let dir_parent = b.layout().tmp_dir();
     let dir = tempfile::Builder::new()
@@ -244,22 +246,19 @@ async fn one(b: &Bundle, f: &IndexFile, c: &Client) -> Result<u64, String> {
         .map_err(|e| format!("temp dir in {}: {e}", dir_parent.display()))?;
     let path = dir.path().join(&f.filename);
     let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (bytes, got) = c
-        .to_file_sha256(&f.url, &mut file)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (bytes, got) = c.to_file_sha256(&f.url, &mut file).await?;
     drop(file);
     if got != want {
-        return Err(format!(
+        return Err(Failure::Refused(format!(
             "hash mismatch for {}: the index says sha256:{want}, the download is sha256:{got}",
             f.filename
-        ));
+        )));
     }
     let metadata = match &f.metadata {
         Some(m) => Some(core_metadata(m, &f.filename, c).await?),
         None => None,
     };
-    tokio::task::block_in_place(|| {
+    tokio::task::block_in_place(|| -> Result<u64, Failure> {
         super::keep(b, || {
             crate::ecosystems::pypi::import_with_metadata(b, &path, metadata.as_deref()).map_err(
                 |e| {
@@ -334,6 +333,7 @@ mod tests {
             url: format!("http://h/{name}"),
             sha256: Some(h.into()),
             metadata: None,
+            ..Default::default()
         };
         let files = vec![
             f("x-1.0.tar.gz", "aa"),

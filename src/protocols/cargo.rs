@@ -4,6 +4,7 @@
 
 use super::http::{self, blocking, BodyError, Request, Response};
 use super::Context;
+use crate::proxy::{cargo as up, ProxyError};
 use crate::registry::cargo::{self as store, CargoError};
 use std::sync::Arc;
 use warp::http::{Method, StatusCode};
@@ -82,8 +83,22 @@ async fn index(ctx: Arc<Context>, req: &Request, prefix: String, name: String) -
             format!("{prefix}/{name} is not where the index keeps {name}"),
         );
     }
-    let n = name.clone();
-    match blocking(move || store::index_file(&ctx.bundle, &n)).await {
+    let (n, b) = (name.clone(), ctx.bundle.clone());
+    let own = blocking(move || store::index_file(&b, &n)).await;
+    let own = match (&ctx.proxy, own) {
+        (Some(proxy), Ok(own)) if proxy.upstream("cargo").is_some() => {
+            match up::index(proxy, &ctx.bundle, &name).await {
+                Ok(lines) => Ok(Some(up::merged(&lines, own.as_deref()))),
+                // a crate published to nora alone, or an upstream down: the bundle answers
+                Err(ProxyError::NotFound(_) | ProxyError::Unavailable(_)) if own.is_some() => {
+                    Ok(own)
+                }
+                Err(e) => return failed(e),
+            }
+        }
+        (_, own) => own,
+    };
+    match own {
         Ok(Some(body)) => {
             let etag = format!("\"{}\"", crate::Digest::of(body.as_bytes()).hex());
             if req.header("if-none-match") == Some(etag.as_str()) {
@@ -104,7 +119,23 @@ async fn index(ctx: Arc<Context>, req: &Request, prefix: String, name: String) -
     }
 }
 
+/// A pull-through failure in cargo's error format.
+fn failed(e: ProxyError) -> Response {
+    match e {
+        ProxyError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        ProxyError::Unavailable(m) | ProxyError::Refused(m) => error(StatusCode::BAD_GATEWAY, m),
+    }
+}
+
 async fn download(ctx: Arc<Context>, req: &Request, name: String, version: String) -> Response {
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("cargo").is_some()) {
+        let (b, n, v) = (ctx.bundle.clone(), name.clone(), version.clone());
+        if let Err(CargoError::NotFound(_)) = blocking(move || store::version(&b, &n, &v)).await {
+            if let Err(e) = up::download(&proxy, &ctx.bundle, &name, &version).await {
+                return failed(e);
+            }
+        }
+    }
     let fr = http::FileRequest::of(req);
     let answer = blocking(move || -> Result<Response, CargoError> {
         let c = store::version(&ctx.bundle, &name, &version)?;

@@ -4,6 +4,7 @@
 
 use super::http::{self, blocking, json_error as error, BodyError, Request, Response};
 use super::Context;
+use crate::proxy::{npm as up, ProxyError};
 use crate::registry::npm::{self as store, NpmError};
 use std::sync::Arc;
 use warp::http::{Method, StatusCode};
@@ -116,23 +117,34 @@ async fn packument(ctx: Arc<Context>, req: &Request, name: String, base: String)
     let n = name.clone();
     let c = ctx.clone();
     let found = blocking(move || store::package(&c.bundle, &n)).await;
-    let p = match found {
-        Ok(Some(p)) => p,
-        Ok(None) => {
+    let own = match found {
+        Ok(p) => p,
+        Err(e) => return npm_error(e),
+    };
+    let ct = if abbreviated {
+        "application/vnd.npm.install-v1+json"
+    } else {
+        "application/json"
+    };
+    let pulled = match ctx.proxy.as_ref().filter(|p| p.upstream("npm").is_some()) {
+        Some(proxy) => match up::packument(proxy, &ctx.bundle, &name).await {
+            Ok(doc) => Some(up::answer(&name, doc, own.as_ref(), &base, abbreviated)),
+            // a package published to nora alone, or an upstream down: the bundle answers
+            Err(ProxyError::NotFound(_) | ProxyError::Unavailable(_)) if own.is_some() => None,
+            Err(e) => return failed(e),
+        },
+        None => None,
+    };
+    let doc = match (pulled, own) {
+        (Some(doc), _) => doc,
+        (None, Some(p)) if abbreviated => store::abbreviated(&name, &p, &base),
+        (None, Some(p)) => store::packument(&name, &p, &base),
+        (None, None) => {
             return error(
                 StatusCode::NOT_FOUND,
                 format!("package {name} is not in this registry"),
             )
         }
-        Err(e) => return npm_error(e),
-    };
-    let (doc, ct) = if abbreviated {
-        (
-            store::abbreviated(&name, &p, &base),
-            "application/vnd.npm.install-v1+json",
-        )
-    } else {
-        (store::packument(&name, &p, &base), "application/json")
     };
     let body = serde_json::to_vec(&doc).expect("json");
     let etag = format!("\"{}\"", &crate::Digest::of(&body).hex()[..32]);
@@ -149,7 +161,23 @@ async fn packument(ctx: Arc<Context>, req: &Request, name: String, base: String)
     r
 }
 
+/// A pull-through failure in npm's error format.
+fn failed(e: ProxyError) -> Response {
+    match e {
+        ProxyError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        ProxyError::Unavailable(m) | ProxyError::Refused(m) => error(StatusCode::BAD_GATEWAY, m),
+    }
+}
+
 async fn tarball(ctx: Arc<Context>, req: &Request, name: String, file: String) -> Response {
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("npm").is_some()) {
+        let (b, n, f) = (ctx.bundle.clone(), name.clone(), file.clone());
+        if let Ok(None) = blocking(move || store::tarball(&b, &n, &f)).await {
+            if let Err(e) = up::tarball(&proxy, &ctx.bundle, &name, &file).await {
+                return failed(e);
+            }
+        }
+    }
     let fr = http::FileRequest::of(req);
     let answer = blocking(move || -> Result<Response, NpmError> {
         let v = store::tarball(&ctx.bundle, &name, &file)?

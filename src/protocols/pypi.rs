@@ -6,6 +6,7 @@
 use super::http::{self, blocking, text_error as text, BodyError, Request, Response};
 use super::Context;
 use crate::ecosystems::pypi::normalize;
+use crate::proxy::{pypi as up, ProxyError};
 use crate::registry::pypi::{self as store, PypiError};
 use futures_util::StreamExt;
 use std::io::Write;
@@ -133,12 +134,69 @@ async fn index(ctx: Arc<Context>, req: &Request) -> Response {
     http::with_body(StatusCode::OK, HTML, html)
 }
 
+/// One file on a project page, from the bundle or from the upstream's page.
+struct Listed {
+    filename: String,
+    sha256: Option<String>,
+    requires_python: Option<String>,
+    yanked: Option<String>,
+    /// SHA-256 of the core metadata file nora can serve beside it.
+    core_metadata: Option<String>,
+    size: Option<u64>,
+    upload_time: Option<String>,
+}
+
+impl Listed {
+    fn own(added: String, f: crate::bundle::refs::PypiFile) -> Listed {
+        Listed {
+            sha256: Some(f.digest.hex().to_string()),
+            core_metadata: f.metadata.map(|d| d.hex().to_string()),
+            size: Some(f.size),
+            upload_time: Some(added),
+            filename: f.filename,
+            requires_python: f.requires_python,
+            yanked: f.yanked,
+        }
+    }
+
+    /// A file the bundle does not hold yet: its core metadata is not offered, so that a
+    /// client fetches the file itself, which the pull stores whole.
+    fn upstream(f: crate::upstream::simple::IndexFile) -> Listed {
+        Listed {
+            filename: f.filename,
+            sha256: f.sha256,
+            requires_python: f.requires_python,
+            yanked: f.yanked,
+            core_metadata: None,
+            size: f.size,
+            upload_time: None,
+        }
+    }
+}
+
 async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Response {
-    let p = project.clone();
-    let files = match blocking(move || store::files(&ctx.bundle, &p)).await {
+    let (b, p) = (ctx.bundle.clone(), project.clone());
+    let own = match blocking(move || store::files(&b, &p)).await {
         Ok(f) => f,
         Err(e) => return pypi_error(e),
     };
+    let mut files: Vec<Listed> = Vec::new();
+    if let Some(proxy) = ctx.proxy.as_ref().filter(|p| p.upstream("pypi").is_some()) {
+        match up::files(proxy, &ctx.bundle, &project).await {
+            Ok(listed) => {
+                files = listed
+                    .into_iter()
+                    .filter(|f| !own.iter().any(|(_, o)| o.filename == f.filename))
+                    .map(Listed::upstream)
+                    .collect()
+            }
+            // a project uploaded to nora alone, or an upstream down: the bundle answers
+            Err(ProxyError::NotFound(_) | ProxyError::Unavailable(_)) if !own.is_empty() => {}
+            Err(e) => return failed(e),
+        }
+    }
+    files.extend(own.into_iter().map(|(added, f)| Listed::own(added, f)));
+    files.sort_by(|a, b| a.filename.cmp(&b.filename));
     if files.is_empty() {
         return text(
             StatusCode::NOT_FOUND,
@@ -146,26 +204,38 @@ async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Resp
         );
     }
     if wants_json(req) {
-        let mut versions: Vec<&str> = files.iter().map(|(_, f)| f.version.as_str()).collect();
+        let mut versions: Vec<String> = files
+            .iter()
+            .filter_map(|f| crate::ecosystems::pypi::filename_version(&f.filename))
+            .collect();
         versions.sort();
         versions.dedup();
         let list: Vec<_> = files
             .iter()
-            .map(|(added, f)| {
+            .map(|f| {
                 let yanked = match &f.yanked {
                     Some(r) if !r.is_empty() => serde_json::json!(r),
                     Some(_) => serde_json::json!(true),
                     None => serde_json::json!(false),
                 };
+                let hashes = match &f.sha256 {
+                    Some(h) => serde_json::json!({"sha256": h}),
+                    None => serde_json::json!({}),
+                };
                 let mut v = serde_json::json!({
                     "filename": f.filename, "url": href(&f.filename),
-                    "hashes": {"sha256": f.digest.hex()},
-                    "yanked": yanked, "size": f.size, "upload-time": added,
+                    "hashes": hashes, "yanked": yanked,
                 });
+                if let Some(n) = f.size {
+                    v["size"] = serde_json::json!(n);
+                }
+                if let Some(t) = &f.upload_time {
+                    v["upload-time"] = serde_json::json!(t);
+                }
                 // PEP 714: only `core-metadata` in JSON. pip 22.3 to 23.0 (Debian bookworm's)
                 // crash on a `dist-info-metadata` object, and on `false`, so neither is sent.
-                if let Some(d) = &f.metadata {
-                    v["core-metadata"] = serde_json::json!({"sha256": d.hex()});
+                if let Some(d) = &f.core_metadata {
+                    v["core-metadata"] = serde_json::json!({"sha256": d});
                 }
                 if let Some(rp) = &f.requires_python {
                     v["requires-python"] = serde_json::json!(rp);
@@ -173,7 +243,14 @@ async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Resp
                 v
             })
             .collect();
-        let doc = serde_json::json!({"meta": {"api-version": "1.1"}, "name": project, "files": list, "versions": versions});
+        // PEP 700's 1.1 makes `size` required; a page with an upstream file of unknown size
+        // is a 1.0 page
+        let api = if files.iter().all(|f| f.size.is_some()) {
+            "1.1"
+        } else {
+            "1.0"
+        };
+        let doc = serde_json::json!({"meta": {"api-version": api}, "name": project, "files": list, "versions": versions});
         return http::with_body(
             StatusCode::OK,
             JSON,
@@ -184,24 +261,27 @@ async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Resp
         "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.1\"><title>Links for {p}</title></head><body><h1>Links for {p}</h1>\n",
         p = esc(&project)
     );
-    for (_, f) in &files {
+    for f in &files {
         let mut attrs = String::new();
         if let Some(rp) = &f.requires_python {
             attrs.push_str(&format!(" data-requires-python=\"{}\"", esc(rp)));
         }
-        if let Some(d) = &f.metadata {
+        if let Some(h) = &f.core_metadata {
             attrs.push_str(&format!(
-                " data-dist-info-metadata=\"sha256={h}\" data-core-metadata=\"sha256={h}\"",
-                h = d.hex()
+                " data-dist-info-metadata=\"sha256={h}\" data-core-metadata=\"sha256={h}\""
             ));
         }
         if let Some(r) = &f.yanked {
             attrs.push_str(&format!(" data-yanked=\"{}\"", esc(r)));
         }
+        let fragment = f
+            .sha256
+            .as_ref()
+            .map(|h| format!("#sha256={h}"))
+            .unwrap_or_default();
         html.push_str(&format!(
-            "<a href=\"{}#sha256={}\"{attrs}>{}</a><br/>\n",
+            "<a href=\"{}{fragment}\"{attrs}>{}</a><br/>\n",
             href(&f.filename),
-            f.digest.hex(),
             esc(&f.filename)
         ));
     }
@@ -209,7 +289,24 @@ async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Resp
     http::with_body(StatusCode::OK, HTML, html)
 }
 
+/// A pull-through failure as PyPI's plain text error.
+fn failed(e: ProxyError) -> Response {
+    match e {
+        ProxyError::NotFound(m) => text(StatusCode::NOT_FOUND, m),
+        ProxyError::Unavailable(m) | ProxyError::Refused(m) => text(StatusCode::BAD_GATEWAY, m),
+    }
+}
+
 async fn download(ctx: Arc<Context>, req: &Request, project: String, file: String) -> Response {
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("pypi").is_some()) {
+        let name = file.strip_suffix(".metadata").unwrap_or(&file).to_string();
+        let (b, p, n) = (ctx.bundle.clone(), normalize(&project), name.clone());
+        if let Ok(None) = blocking(move || store::file(&b, &p, &n)).await {
+            if let Err(e) = up::file(&proxy, &ctx.bundle, &project, &name).await {
+                return failed(e);
+            }
+        }
+    }
     let fr = http::FileRequest::of(req);
     let answer = blocking(move || -> Result<Option<Response>, PypiError> {
         let (name, metadata) = match file.strip_suffix(".metadata") {

@@ -7,7 +7,7 @@
 use super::{Meta, Proxy, ProxyError};
 use crate::bundle::Bundle;
 use crate::lockfiles::go_sum::Pinned;
-use crate::mirror::go::{escape, one, Failure};
+use crate::mirror::go::{escape, one};
 
 /// Fetches and stores `module@version` unless the bundle holds it already.
 pub async fn version(
@@ -32,19 +32,11 @@ pub async fn version(
             if matches!(held, Ok(Some(_))) {
                 return Ok(());
             }
-            match one(&b, &pin, &up, &c).await {
-                Ok(_) => Ok(()),
-                Err(Failure::Fetch(e)) => Err(match ProxyError::of_fetch(e) {
-                    ProxyError::NotFound(m) => {
-                        ProxyError::NotFound(format!("{}@{}: {m}", pin.module, pin.version))
-                    }
-                    e => e,
-                }),
-                Err(Failure::Refused(why)) => Err(ProxyError::Refused(format!(
-                    "refused what the upstream served for {}@{}: {why}",
-                    pin.module, pin.version
-                ))),
-            }
+            let what = format!("{}@{}", pin.module, pin.version);
+            one(&b, &pin, &up, &c)
+                .await
+                .map(|_| ())
+                .map_err(|e| ProxyError::of_failure(e, &what))
         })
         .await
 }
@@ -53,7 +45,7 @@ pub async fn version(
 pub async fn list(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta, ProxyError> {
     let url = format!("{}/{}/@v/list", upstream(proxy)?, escape(module));
     proxy
-        .metadata(bundle, "go", &format!("{module}/@v/list"), url)
+        .metadata(bundle, "go", &format!("{module}/@v/list"), url, None, text)
         .await
 }
 
@@ -61,7 +53,7 @@ pub async fn list(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta, 
 pub async fn latest(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta, ProxyError> {
     let url = format!("{}/{}/@latest", upstream(proxy)?, escape(module));
     proxy
-        .metadata(bundle, "go", &format!("{module}/@latest"), url)
+        .metadata(bundle, "go", &format!("{module}/@latest"), url, None, info)
         .await
 }
 
@@ -69,4 +61,19 @@ fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {
     proxy
         .upstream("go")
         .ok_or_else(|| ProxyError::NotFound("no Go upstream is configured".into()))
+}
+
+fn text(body: &[u8], _: &str) -> Result<(), String> {
+    std::str::from_utf8(body)
+        .map(|_| ())
+        .map_err(|_| "a version list that is not text".into())
+}
+
+fn info(body: &[u8], _: &str) -> Result<(), String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+    match v.get("Version") {
+        Some(serde_json::Value::String(_)) => Ok(()),
+        _ => Err("JSON without a \"Version\"".into()),
+    }
 }

@@ -5,11 +5,15 @@
 //! answered from the bundle while the upstream is down. Protocol modules ask this module;
 //! it speaks HTTP only to upstreams.
 
+pub mod cargo;
 pub mod flight;
 pub mod go;
+pub mod npm;
+pub mod pypi;
 
 use crate::bundle::refs::{RefBody, RefRecord, UpstreamMeta};
 use crate::bundle::Bundle;
+use crate::mirror::Failure;
 use crate::upstream::{Client, FetchError};
 use flight::Flights;
 use prometheus::IntCounter;
@@ -17,7 +21,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Ecosystems pull-through serves so far.
-pub const SUPPORTED: [&str; 1] = ["go"];
+pub const SUPPORTED: [&str; 4] = ["cargo", "go", "npm", "pypi"];
 
 /// Default age after which metadata is fetched again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
@@ -46,6 +50,20 @@ impl ProxyError {
             e => ProxyError::Unavailable(format!("upstream unavailable: {e}")),
         }
     }
+
+    /// Why fetching `what` (a name and version) through `mirror`'s code failed.
+    fn of_failure(e: Failure, what: &str) -> ProxyError {
+        match e {
+            Failure::Fetch(e) => match ProxyError::of_fetch(e) {
+                ProxyError::NotFound(m) => ProxyError::NotFound(format!("{what}: {m}")),
+                e => e,
+            },
+            Failure::Missing(m) => ProxyError::NotFound(m),
+            Failure::Refused(why) => ProxyError::Refused(format!(
+                "refused what the upstream served for {what}: {why}"
+            )),
+        }
+    }
 }
 
 /// Parses `ECOSYSTEM=URL`.
@@ -60,6 +78,8 @@ pub fn parse_upstream(spec: &str) -> crate::Result<(String, String)> {
             SUPPORTED.join(", ")
         )));
     }
+    // cargo's own spelling of a sparse index
+    let url = url.strip_prefix("sparse+").unwrap_or(url);
     let u = reqwest::Url::parse(url).map_err(|e| bad(&format!("not a URL: {e}")))?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err(bad("the URL must be http or https"));
@@ -138,14 +158,16 @@ impl Proxy {
     }
 
     /// The metadata document `name` of `ecosystem`: the kept copy while younger than the
-    /// TTL, else fetched from `url` and kept; the kept copy when the upstream
-    /// fails; `NotFound` when the upstream says so.
+    /// TTL, else fetched from `url` (asking for `accept`), checked by `valid` and kept; the
+    /// kept copy when the upstream fails; `NotFound` when the upstream says so.
     async fn metadata(
         &self,
         bundle: &Bundle,
         ecosystem: &'static str,
         name: &str,
         url: String,
+        accept: Option<&'static str>,
+        valid: fn(&[u8], &str) -> Result<(), String>,
     ) -> Result<Meta, ProxyError> {
         let kept = tokio::task::block_in_place(|| kept(bundle, ecosystem, name));
         if let Some((m, body)) = &kept {
@@ -169,9 +191,14 @@ impl Proxy {
                     self.fetches.inc();
                     async move {
                         let (body, content_type) = c
-                            .bytes_as(&url, None, 64 << 20)
+                            .bytes_as(&url, accept, 64 << 20)
                             .await
                             .map_err(ProxyError::of_fetch)?;
+                        valid(&body, &content_type).map_err(|why| {
+                            ProxyError::Refused(format!(
+                                "refused what the upstream served at {url}: {why}"
+                            ))
+                        })?;
                         keep_meta(&b, ecosystem, &n, &url, &body, &content_type)?;
                         Ok(Meta { body, content_type })
                     }

@@ -168,45 +168,54 @@ pub fn packument(name: &str, p: &Package, tarball_base: &str) -> Value {
     out
 }
 
-/// The abbreviated packument (`application/vnd.npm.install-v1+json`): what installs need.
-pub fn abbreviated(name: &str, p: &Package, tarball_base: &str) -> Value {
-    const KEEP: [&str; 14] = [
-        "name",
-        "version",
-        "dependencies",
-        "optionalDependencies",
-        "devDependencies",
-        "bundleDependencies",
-        "bundledDependencies",
-        "peerDependencies",
-        "peerDependenciesMeta",
-        "bin",
-        "directories",
-        "engines",
-        "cpu",
-        "os",
-    ];
-    let mut versions = Map::new();
-    for (_, v) in &p.versions {
-        let mut doc = Map::new();
-        if let Value::Object(m) = &v.manifest {
-            for k in KEEP
-                .iter()
-                .chain(["deprecated", "_hasShrinkwrap", "hasInstallScript"].iter())
-            {
-                if let Some(x) = m.get(*k) {
-                    doc.insert((*k).into(), x.clone());
-                }
-            }
-            let scripts = m.get("scripts").and_then(Value::as_object);
-            if scripts.is_some_and(|s| {
-                ["preinstall", "install", "postinstall"]
-                    .iter()
-                    .any(|k| s.contains_key(*k))
-            }) {
-                doc.insert("hasInstallScript".into(), json!(true));
+/// The fields of a version document an abbreviated packument keeps (`dist` aside).
+const ABBREVIATED_KEEP: [&str; 17] = [
+    "name",
+    "version",
+    "dependencies",
+    "optionalDependencies",
+    "devDependencies",
+    "bundleDependencies",
+    "bundledDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "bin",
+    "directories",
+    "engines",
+    "cpu",
+    "os",
+    "deprecated",
+    "_hasShrinkwrap",
+    "hasInstallScript",
+];
+
+/// The abbreviated form of one version document (a package.json or a packument's
+/// version entry): what installs need, with `hasInstallScript` derived from its scripts.
+pub fn abbreviate_version(manifest: &Value) -> Map<String, Value> {
+    let mut doc = Map::new();
+    if let Value::Object(m) = manifest {
+        for k in ABBREVIATED_KEEP.iter().chain(["dist"].iter()) {
+            if let Some(x) = m.get(*k) {
+                doc.insert((*k).into(), x.clone());
             }
         }
+        let scripts = m.get("scripts").and_then(Value::as_object);
+        if scripts.is_some_and(|s| {
+            ["preinstall", "install", "postinstall"]
+                .iter()
+                .any(|k| s.contains_key(*k))
+        }) {
+            doc.insert("hasInstallScript".into(), json!(true));
+        }
+    }
+    doc
+}
+
+/// The abbreviated packument (`application/vnd.npm.install-v1+json`): what installs need.
+pub fn abbreviated(name: &str, p: &Package, tarball_base: &str) -> Value {
+    let mut versions = Map::new();
+    for (_, v) in &p.versions {
+        let mut doc = abbreviate_version(&v.manifest);
         doc.insert("name".into(), json!(v.name));
         doc.insert("version".into(), json!(v.version));
         doc.insert("dist".into(), dist(v, tarball_base));

@@ -115,8 +115,38 @@ pub struct FileConfig {
 pub struct FileUpstream {
     /// Age after which metadata is fetched again, like `90s` or `10m`.
     pub ttl: Option<String>,
+    /// OCI registry base URL.
+    pub oci: Option<String>,
+    /// Maven repository base URL.
+    pub maven: Option<String>,
+    /// npm registry base URL.
+    pub npm: Option<String>,
+    /// PyPI simple index base URL.
+    pub pypi: Option<String>,
+    /// Cargo sparse index base URL.
+    pub cargo: Option<String>,
     /// GOPROXY base URL.
     pub go: Option<String>,
+    /// Base URL raw paths are fetched below.
+    pub raw: Option<String>,
+}
+
+impl FileUpstream {
+    /// `(ecosystem, URL)` of every upstream the file names.
+    pub fn urls(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("oci", &self.oci),
+            ("maven", &self.maven),
+            ("npm", &self.npm),
+            ("pypi", &self.pypi),
+            ("cargo", &self.cargo),
+            ("go", &self.go),
+            ("raw", &self.raw),
+        ]
+        .into_iter()
+        .filter_map(|(e, u)| Some((e, u.as_deref()?)))
+        .collect()
+    }
 }
 
 /// `[limits]` in the TOML file; sizes like `"512MiB"`.

@@ -8,7 +8,7 @@ pub const ACCEPT: &str =
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
 
 /// One file a project page lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IndexFile {
     /// File name.
     pub filename: String,
@@ -18,6 +18,12 @@ pub struct IndexFile {
     pub sha256: Option<String>,
     /// The core metadata file at `<url>.metadata` (PEP 658), when the index offers one.
     pub metadata: Option<CoreMetadataFile>,
+    /// `Requires-Python`, when the index gives it.
+    pub requires_python: Option<String>,
+    /// Why the file is yanked (PEP 592; empty for no reason), when it is.
+    pub yanked: Option<String>,
+    /// Size in bytes, when the index gives it (PEP 700).
+    pub size: Option<u64>,
 }
 
 /// A core metadata file an index offers beside a distribution.
@@ -111,11 +117,22 @@ pub fn parse(body: &[u8], content_type: &str, page_url: &str) -> Result<Vec<Inde
                 .map(str::to_ascii_lowercase)
                 .or(frag_sha);
             let metadata = json_metadata(f, &url);
+            let yanked = match f.get("yanked") {
+                Some(serde_json::Value::String(r)) => Some(r.clone()),
+                Some(serde_json::Value::Bool(true)) => Some(String::new()),
+                _ => None,
+            };
             out.push(IndexFile {
                 filename: filename.to_string(),
                 url,
                 sha256,
                 metadata,
+                requires_python: f
+                    .get("requires-python")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                yanked,
+                size: f.get("size").and_then(|v| v.as_u64()),
             });
         }
         return Ok(out);
@@ -136,11 +153,22 @@ pub fn parse(body: &[u8], content_type: &str, page_url: &str) -> Result<Vec<Inde
             let (url, sha256) = resolve(&unescape(&href))?;
             let filename = unescape(text[tag_end + 1..close].trim());
             let metadata = html_metadata(tag, &url);
+            let yanked = attribute(tag, "data-yanked")
+                .map(|r| unescape(&r))
+                .or_else(|| {
+                    tag.to_ascii_lowercase()
+                        .split_ascii_whitespace()
+                        .any(|a| a == "data-yanked")
+                        .then(String::new)
+                });
             out.push(IndexFile {
                 filename,
                 url,
                 sha256,
                 metadata,
+                requires_python: attribute(tag, "data-requires-python").map(|r| unescape(&r)),
+                yanked,
+                size: None,
             });
         }
         at = close + 4;
@@ -189,7 +217,7 @@ mod tests {
     fn html_and_json_pages() {
         let html = br#"<!DOCTYPE html><html><body><h1>Links for six</h1>
 <a href="../../packages/six-1.16.0.tar.gz#sha256=ABCD" data-requires-python="&gt;=2.7" data-core-metadata="sha256=0A">six-1.16.0.tar.gz</a><br/>
-<A HREF='https://files.example/six-1.16.0-py2.py3-none-any.whl?x=1&amp;y=2' data-dist-info-metadata=true>six-1.16.0-py2.py3-none-any.whl</A>
+<A HREF='https://files.example/six-1.16.0-py2.py3-none-any.whl?x=1&amp;y=2' data-dist-info-metadata=true data-yanked>six-1.16.0-py2.py3-none-any.whl</A>
 </body></html>"#;
         let files = parse(html, "text/html", "http://127.0.0.1:1/simple/six/").unwrap();
         assert_eq!(files.len(), 2);
@@ -211,11 +239,17 @@ mod tests {
             })
         );
         assert_eq!(files[1].metadata.as_ref().unwrap().sha256, None);
+        assert_eq!(files[0].requires_python.as_deref(), Some(">=2.7"));
+        assert_eq!(
+            (files[0].yanked.as_deref(), files[1].yanked.as_deref()),
+            (None, Some(""))
+        );
 
         let json = br#"{"meta": {"api-version": "1.1"}, "name": "six", "files": [
             {"filename": "six-1.16.0.tar.gz", "url": "/files/six-1.16.0.tar.gz", "hashes": {"sha256": "EF"}, "core-metadata": {"sha256": "01"}},
             {"filename": "six-1.16.0-py3-none-any.whl", "url": "/files/six-1.16.0-py3-none-any.whl", "hashes": {"sha256": "EE"}, "core-metadata": false, "dist-info-metadata": false},
-            {"filename": "six-1.17.0-py3-none-any.whl", "url": "/files/six-1.17.0-py3-none-any.whl", "hashes": {"sha256": "ED"}, "dist-info-metadata": true}]}"#;
+            {"filename": "six-1.17.0-py3-none-any.whl", "url": "/files/six-1.17.0-py3-none-any.whl", "hashes": {"sha256": "ED"}, "dist-info-metadata": true,
+             "yanked": "broken", "requires-python": ">=3.8", "size": 12}]}"#;
         let files = parse(
             json,
             "application/vnd.pypi.simple.v1+json",
@@ -223,6 +257,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(files[0].url, "http://h/files/six-1.16.0.tar.gz");
+        assert_eq!(
+            (
+                files[2].yanked.as_deref(),
+                files[2].requires_python.as_deref(),
+                files[2].size
+            ),
+            (Some("broken"), Some(">=3.8"), Some(12))
+        );
+        assert_eq!((files[0].yanked.as_deref(), files[0].size), (None, None));
         assert_eq!(files[0].sha256.as_deref(), Some("ef"));
         assert_eq!(
             files[0].metadata.as_ref().unwrap().url,
