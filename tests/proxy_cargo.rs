@@ -8,7 +8,7 @@ mod common;
 use common::fixtures::krate;
 use common::server::{curl, dead_url, require, Server};
 use common::upstream::{Route, Upstream};
-use common::{sha256_hex, snapshot, Env};
+use common::{hex_sha256, snapshot, Env};
 use std::path::{Path, PathBuf};
 
 fn cargo_home(env: &Env, name: &str, index: &str) -> PathBuf {
@@ -169,7 +169,7 @@ fn a_crate_that_is_not_what_the_index_says_is_refused() {
         vec![
             (
                 "/index/3/b/bad",
-                route(line("1.0.0", &sha256_hex(&good)).into_bytes()),
+                route(line("1.0.0", &hex_sha256(&good)).into_bytes()),
             ),
             (
                 "/index/3/n/nop",
@@ -207,7 +207,7 @@ fn a_crate_that_is_not_what_the_index_says_is_refused() {
     assert!(
         snapshot(&env.path("a"))
             .keys()
-            .all(|k| !k.contains(&sha256_hex(&other))),
+            .all(|k| !k.contains(&hex_sha256(&other))),
         "no blob of the refused crate"
     );
     // an index file that is not one: refused, not kept

@@ -301,7 +301,7 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
         r.text()
     );
     // nothing of the bad tarball was stored: no blob of it, no record but kept metadata
-    let bad_blob = common::sha256_hex(&bad);
+    let bad_blob = common::hex_sha256(&bad);
     let added: Vec<String> = snapshot(&env.path("a"))
         .into_keys()
         .filter(|k| !before.contains_key(k))

@@ -9,7 +9,7 @@ use common::clients::{pip, venv};
 use common::fixtures::{sdist, wheel_tagged};
 use common::server::{curl, dead_url, require, Server};
 use common::upstream::{Route, Upstream};
-use common::{sha256_hex, snapshot, Env};
+use common::{hex_sha256, snapshot, Env};
 use std::path::Path;
 
 fn installs(v: &Path, index: &str, what: &str) -> String {
@@ -153,7 +153,7 @@ fn a_file_that_is_not_what_the_page_says_is_refused() {
          <a href=\"/files/demo_core-1.0.0-py3-none-any.whl#sha256={}\">demo_core-1.0.0-py3-none-any.whl</a>\
          <a href=\"/files/demo_core-1.0.0.tar.gz\">demo_core-1.0.0.tar.gz</a>\
          </body></html>",
-        sha256_hex(&good_bytes)
+        hex_sha256(&good_bytes)
     );
     let route = |body: Vec<u8>| Route {
         body,

@@ -194,7 +194,14 @@ pub fn json(out: &std::process::Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-/// `sha256:<hex>` of some bytes.
+/// The plain hex SHA-256 of `bytes` (what `#sha256=`, `cksum` and `.sha256` files carry,
+/// and blob file names).
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// `sha256:<hex>` of some bytes: an OCI digest.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
