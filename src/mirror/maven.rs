@@ -4,7 +4,7 @@
 //! exclusions, optional dependencies left out), then every POM (parents and BOMs too) and
 //! artifact file is downloaded, checked against the upstream's `.sha1`, and stored.
 
-use super::{Options, Report, Watch};
+use super::{Failure, Options, Report, Watch};
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
 use crate::lockfiles::pom::{self, Dependency, Gav, Pom};
@@ -154,7 +154,9 @@ impl Resolver {
                 FetchError::NotFound(_) => format!("{gav} does not exist upstream ({url})"),
                 e => e.to_string(),
             })?;
-        check_sha1(&self.client, &url, &hex::encode(sha1::Sha1::digest(&bytes))).await?;
+        check_sha1(&self.client, &url, &hex::encode(sha1::Sha1::digest(&bytes)))
+            .await
+            .map_err(|e| e.to_string())?;
         let p = Arc::new(pom::parse(&bytes, &url).map_err(|e| e.to_string())?);
         self.poms.insert(gav.clone(), p.clone());
         self.fetched.insert(file.path(), Arc::new(bytes));
@@ -380,13 +382,13 @@ impl Resolver {
     }
 }
 
-async fn check_sha1(client: &Client, url: &str, got: &str) -> Result<(), String> {
+async fn check_sha1(client: &Client, url: &str, got: &str) -> Result<(), Failure> {
     let sum_url = format!("{url}.sha1");
     let body = client.bytes(&sum_url, 4096).await.map_err(|e| match e {
-        FetchError::NotFound(_) => {
-            format!("{url}: the upstream has no .sha1 for it, so it cannot be checked")
-        }
-        e => e.to_string(),
+        FetchError::NotFound(_) => Failure::Refused(format!(
+            "{url}: the upstream has no .sha1 for it, so it cannot be checked"
+        )),
+        e => e.into(),
     })?;
     let want = String::from_utf8_lossy(&body)
         .split_whitespace()
@@ -394,9 +396,9 @@ async fn check_sha1(client: &Client, url: &str, got: &str) -> Result<(), String>
         .unwrap_or("")
         .to_ascii_lowercase();
     if want != got {
-        return Err(format!(
+        return Err(Failure::Refused(format!(
             "hash mismatch for {url}: its .sha1 says {want}, the file is {got}"
-        ));
+        )));
     }
     Ok(())
 }
@@ -424,19 +426,27 @@ pub async fn mirror(
         move |f| {
             let (b, c, repo) = (bundle.clone(), client.clone(), repo.clone());
             let have = fetched.get(&f.path()).cloned();
-            async move { one(&b, &f, &repo, &c, have).await.map(Some) }
+            async move {
+                one(&b, &f, &repo, &c, have)
+                    .await
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }
         },
     )
     .await
 }
 
-async fn one(
+/// Stores one file of the repository at `repo`: `have` when the resolution already read
+/// and checked it, else downloaded and checked against the upstream's `.sha1`; returns the
+/// bytes fetched.
+pub(crate) async fn one(
     b: &Bundle,
     f: &RepoFile,
     repo: &str,
     c: &Client,
     have: Option<Arc<Vec<u8>>>,
-) -> Result<u64, String> {
+) -> Result<u64, Failure> {
     let url = format!("{repo}/{}", f.path());
     let mut file = super::temp_file(b, "mirror-maven-", &format!(".{}", f.extension))?;
     let path = file.path().to_path_buf();
@@ -448,10 +458,7 @@ async fn one(
             body.len() as u64
         }
         None => {
-            let bytes = c
-                .to_file(&url, file.as_file_mut())
-                .await
-                .map_err(|e| e.to_string())?;
+            let bytes = c.to_file(&url, file.as_file_mut()).await?;
             let sha1 = tokio::task::block_in_place(|| -> std::io::Result<String> {
                 let mut h = sha1::Sha1::new();
                 std::io::copy(&mut std::fs::File::open(&path)?, &mut h)?;
@@ -470,7 +477,7 @@ async fn one(
         gav: Some(gav),
         ..Default::default()
     };
-    tokio::task::block_in_place(|| {
+    tokio::task::block_in_place(|| -> Result<u64, Failure> {
         super::keep(b, || {
             crate::ecosystems::maven::import(b, &path, &opts).map_err(|e| e.to_string())
         })?;

@@ -1,7 +1,7 @@
 //! Mirrors files by URL, each pinned by its SHA-256, into `/raw/` paths.
 
 use super::Watch;
-use super::{Options, Report};
+use super::{Failure, Options, Report};
 use crate::bundle::Bundle;
 use crate::ecosystems::AddOptions;
 use crate::upstream::Client;
@@ -89,22 +89,32 @@ pub async fn mirror(
 }
 
 async fn one(b: &Bundle, p: &Pinned, c: &Client) -> Result<u64, String> {
-    let mut file = super::temp_file(b, "mirror-raw-", ".part")?;
-    let (bytes, got) = c
-        .to_file_sha256(&p.url, file.as_file_mut())
+    fetch(b, &p.url, &p.target(), Some(&p.sha256), c)
         .await
-        .map_err(|e| e.to_string())?;
-    if got != p.sha256 {
-        return Err(format!(
-            "hash mismatch for {}: expected sha256:{}, the download is sha256:{got}",
-            p.url, p.sha256
-        ));
+        .map_err(|e| e.to_string())
+}
+
+/// Downloads `url`, checks it against `sha256` when one is given and stores it at raw path
+/// `target`; returns the bytes fetched.
+pub(crate) async fn fetch(
+    b: &Bundle,
+    url: &str,
+    target: &str,
+    sha256: Option<&str>,
+    c: &Client,
+) -> Result<u64, Failure> {
+    let mut file = super::temp_file(b, "mirror-raw-", ".part")?;
+    let (bytes, got) = c.to_file_sha256(url, file.as_file_mut()).await?;
+    if let Some(want) = sha256.filter(|w| *w != got) {
+        return Err(Failure::Refused(format!(
+            "hash mismatch for {url}: expected sha256:{want}, the download is sha256:{got}"
+        )));
     }
     let opts = AddOptions {
-        path: Some(p.target()),
+        path: Some(target.to_string()),
         ..Default::default()
     };
-    tokio::task::block_in_place(|| {
+    tokio::task::block_in_place(|| -> Result<u64, Failure> {
         super::keep(b, || {
             crate::ecosystems::raw::import(b, file.path(), &opts).map_err(|e| e.to_string())
         })?;

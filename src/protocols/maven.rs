@@ -5,6 +5,7 @@
 
 use super::http::{self, blocking, text_error as text, BodyError, Request, Response};
 use super::Context;
+use crate::proxy::{maven as up, Proxy, ProxyError};
 use crate::registry::maven::{self as store, MavenError, CHECKSUMS, METADATA};
 use std::sync::Arc;
 use warp::http::{Method, StatusCode};
@@ -54,17 +55,62 @@ pub async fn handle(ctx: Arc<Context>, mut req: Request) -> Response {
     }
 }
 
+/// A pull-through failure as Maven's plain text error.
+fn failed(e: ProxyError) -> Response {
+    match e {
+        ProxyError::NotFound(m) => text(StatusCode::NOT_FOUND, m),
+        ProxyError::Unavailable(m) | ProxyError::Refused(m) => text(StatusCode::BAD_GATEWAY, m),
+    }
+}
+
+/// Pull-through: fetches a file the bundle lacks, or the upstream's metadata of the
+/// directory asked for (returned, to be merged with the bundle's).
+async fn pull(ctx: &Context, proxy: &Proxy, path: &str) -> Result<Option<String>, Response> {
+    let base = checksum_of_path(path).map_or(path, |(b, _)| b).to_string();
+    let Some(dir) = metadata_dir(&base).map(str::to_string) else {
+        let b = ctx.bundle.clone();
+        let p = base.clone();
+        if let Ok(None) = blocking(move || store::file(&b, &p)).await {
+            up::file(proxy, &ctx.bundle, &base).await.map_err(failed)?;
+        }
+        return Ok(None);
+    };
+    match up::metadata(proxy, &ctx.bundle, &dir).await {
+        Ok(xml) => Ok(Some(xml)),
+        // artifacts deployed to nora alone, or an upstream down: the bundle answers
+        Err(e @ (ProxyError::NotFound(_) | ProxyError::Unavailable(_))) => {
+            let b = ctx.bundle.clone();
+            match blocking(move || store::metadata(&b, &dir)).await {
+                Ok(Some(_)) => Ok(None),
+                _ => Err(failed(e)),
+            }
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
 async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Response {
+    let mut upstream_xml = None;
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("maven").is_some()) {
+        match pull(&ctx, &proxy, &path).await {
+            Ok(xml) => upstream_xml = xml,
+            Err(r) => return r,
+        }
+    }
     let fr = http::FileRequest::of(req);
     let head = req.method == Method::HEAD;
     let answer = blocking(move || -> Result<Response, MavenError> {
         let not_found = || MavenError::NotFound(format!("{path} is not in this repository"));
+        let metadata = |dir: &str| -> Result<String, MavenError> {
+            let own = store::metadata(&ctx.bundle, dir)?;
+            match &upstream_xml {
+                Some(xml) => Ok(up::merged(xml, own.as_deref())),
+                None => own.ok_or_else(not_found),
+            }
+        };
         if let Some((base, algo)) = checksum_of_path(&path) {
             let sum = match metadata_dir(base) {
-                Some(dir) => {
-                    let xml = store::metadata(&ctx.bundle, dir)?.ok_or_else(not_found)?;
-                    store::checksum_bytes(xml.as_bytes(), algo)
-                }
+                Some(dir) => store::checksum_bytes(metadata(dir)?.as_bytes(), algo),
                 None => store::checksum_of(
                     &store::file(&ctx.bundle, base)?.ok_or_else(not_found)?,
                     algo,
@@ -73,8 +119,7 @@ async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Response {
             return Ok(small(head, "text/plain", sum));
         }
         if let Some(dir) = metadata_dir(&path) {
-            let xml = store::metadata(&ctx.bundle, dir)?.ok_or_else(not_found)?;
-            return Ok(small(head, "application/xml", xml));
+            return Ok(small(head, "application/xml", metadata(dir)?));
         }
         let f = store::file(&ctx.bundle, &path)?.ok_or_else(not_found)?;
         let ct = mime_guess::from_path(&path)

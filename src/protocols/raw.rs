@@ -72,6 +72,21 @@ async fn dispatch(ctx: Arc<Context>, mut req: Request) -> Result<Response, Respo
 }
 
 async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Result<Response, Response> {
+    let mut upstream_lacks = None;
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("raw").is_some()) {
+        let (b, p) = (ctx.bundle.clone(), path.clone());
+        if let Ok(None) = blocking(move || store::get(&b, &p)).await {
+            use crate::proxy::ProxyError;
+            match crate::proxy::raw::file(&proxy, &ctx.bundle, &path).await {
+                Ok(()) => {}
+                // not upstream: perhaps a directory of the bundle's, answered below
+                Err(ProxyError::NotFound(m)) => upstream_lacks = Some(m),
+                Err(ProxyError::Unavailable(m) | ProxyError::Refused(m)) => {
+                    return Err(error(StatusCode::BAD_GATEWAY, m))
+                }
+            }
+        }
+    }
     let (c, p) = (ctx.clone(), path.clone());
     let fr = http::FileRequest::of(req);
     let answer = blocking(move || -> crate::Result<Option<Response>> {
@@ -99,7 +114,10 @@ async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Result<Response,
     }
     Err(error(
         StatusCode::NOT_FOUND,
-        format!("no file at /raw/{path}"),
+        match upstream_lacks {
+            Some(m) => format!("no file at /raw/{path}; {m}"),
+            None => format!("no file at /raw/{path}"),
+        },
     ))
 }
 

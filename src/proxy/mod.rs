@@ -8,8 +8,10 @@
 pub mod cargo;
 pub mod flight;
 pub mod go;
+pub mod maven;
 pub mod npm;
 pub mod pypi;
+pub mod raw;
 
 use crate::bundle::refs::{RefBody, RefRecord, UpstreamMeta};
 use crate::bundle::Bundle;
@@ -21,7 +23,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Ecosystems pull-through serves so far.
-pub const SUPPORTED: [&str; 4] = ["cargo", "go", "npm", "pypi"];
+pub const SUPPORTED: [&str; 6] = ["cargo", "go", "maven", "npm", "pypi", "raw"];
 
 /// Default age after which metadata is fetched again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
