@@ -4,7 +4,7 @@
 //! against its digest before it is stored; an index keeps the entries of platforms not
 //! chosen as `absent`, so the bundle says what it lacks and never points at nothing.
 
-use super::{Options, Report, Watch};
+use super::{Failure, Options, Report, Watch};
 use crate::bundle::oci::{children, is_manifest_type, DOCKER_LIST, INDEX_V1};
 use crate::bundle::Bundle;
 use crate::digest::Digest;
@@ -196,7 +196,8 @@ pub async fn mirror(
     .await
 }
 
-fn media_type_of(bytes: &[u8], header: &str) -> Result<String, String> {
+/// The media type of a fetched manifest: its own `mediaType`, else the `Content-Type`.
+pub(crate) fn media_type_of(bytes: &[u8], header: &str) -> Result<String, String> {
     crate::bundle::oci::media_type(bytes)
         .or_else(|| is_manifest_type(header).then(|| header.to_string()))
         .ok_or_else(|| "not a schema 2 manifest or index of a media type nora stores".to_string())
@@ -326,31 +327,52 @@ async fn manifest(b: &Bundle, reg: &Registry, img: &ImageRef, d: &Digest) -> Res
 
 /// The config and layers of an image manifest that the bundle lacks.
 async fn blobs(b: &Bundle, reg: &Registry, img: &ImageRef, manifest: &[u8]) -> Result<u64, String> {
+    blobs_of(b, reg, &img.remote, &img.spec, manifest)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Fetches the config and layers of image manifest `manifest` of `remote` (named `what` in
+/// messages) that the bundle lacks, each checked against its digest; returns the bytes
+/// fetched.
+pub(crate) async fn blobs_of(
+    b: &Bundle,
+    reg: &Registry,
+    remote: &str,
+    what: &str,
+    manifest: &[u8],
+) -> Result<u64, Failure> {
     let mut fetched = 0;
-    for c in children(manifest).map_err(|e| format!("{}: {e}", img.spec))? {
+    for c in children(manifest).map_err(|e| format!("{what}: {e}"))? {
         if b.has_blob(&c.digest) {
             continue;
         }
-        let mut file = super::temp_file(b, "mirror-oci-", ".blob")?;
-        let (n, sha) = reg
-            .blob(&img.remote, &c.digest.to_string(), file.as_file_mut())
-            .await
-            .map_err(|e| e.to_string())?;
-        if sha != c.digest.hex() {
-            return Err(format!(
-                "hash mismatch for {} blob {}: the registry sent sha256:{sha}",
-                img.spec, c.digest
-            ));
-        }
-        tokio::task::block_in_place(|| -> crate::Result<()> {
-            let f =
-                std::fs::File::open(file.path()).map_err(|e| crate::Error::Other(e.to_string()))?;
-            b.ingest(f, Some(&c.digest)).map(|_| ())
-        })
-        .map_err(|e| format!("{} blob {}: {e}", img.spec, c.digest))?;
-        fetched += n;
+        fetched += blob(b, reg, remote, what, &c.digest).await?;
     }
     Ok(fetched)
+}
+
+/// Fetches blob `d` of `remote`, checks its digest and stores it; returns its size.
+pub(crate) async fn blob(
+    b: &Bundle,
+    reg: &Registry,
+    remote: &str,
+    what: &str,
+    d: &Digest,
+) -> Result<u64, Failure> {
+    let mut file = super::temp_file(b, "mirror-oci-", ".blob")?;
+    let (n, sha) = reg.blob(remote, &d.to_string(), file.as_file_mut()).await?;
+    if sha != d.hex() {
+        return Err(Failure::Refused(format!(
+            "hash mismatch for {what} blob {d}: the registry sent sha256:{sha}"
+        )));
+    }
+    tokio::task::block_in_place(|| -> crate::Result<()> {
+        let f = std::fs::File::open(file.path()).map_err(|e| crate::Error::Other(e.to_string()))?;
+        b.ingest(f, Some(d)).map(|_| ())
+    })
+    .map_err(|e| format!("{what} blob {d}: {e}"))?;
+    Ok(n)
 }
 
 /// The referrers of `subject`, each stored as a manifest of the repository.

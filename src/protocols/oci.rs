@@ -5,6 +5,7 @@
 use super::http::{self, blocking, BodyError, Request, Response};
 use super::Context;
 use crate::digest::Digest;
+use crate::proxy::{oci as up, ProxyError};
 use crate::registry::oci::{self as store, OciError, Reference};
 use crate::registry::uploads::{Upload, UploadError};
 use std::sync::Arc;
@@ -257,9 +258,23 @@ async fn catalog(ctx: Arc<Context>, req: &Request) -> Result<Response> {
 
 async fn tags(ctx: Arc<Context>, req: &Request, name: String) -> Result<Response> {
     let (c, n) = (ctx.clone(), name.clone());
-    let all = blocking(move || store::tags(&c.bundle, &n))
-        .await?
-        .ok_or_else(|| OciError::NameUnknown(name.clone()))?;
+    let own = blocking(move || store::tags(&c.bundle, &n)).await?;
+    let all = match ctx.proxy.clone().filter(|p| p.upstream("oci").is_some()) {
+        Some(proxy) => match (up::tags(&proxy, &ctx.bundle, &name).await, own) {
+            (Ok(theirs), own) => {
+                let mut all: Vec<String> = theirs
+                    .into_iter()
+                    .chain(own.into_iter().flatten())
+                    .collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+            (Err(ProxyError::NotFound(_) | ProxyError::Unavailable(_)), Some(own)) => own,
+            (Err(e), _) => return Err(failed(e, "NAME_UNKNOWN")),
+        },
+        None => own.ok_or_else(|| OciError::NameUnknown(name.clone()))?,
+    };
     let (page, link) = paginate(req, all, &format!("/v2/{name}/tags/list"))?;
     let mut r = http::json(
         StatusCode::OK,
@@ -306,6 +321,18 @@ async fn get_manifest(
             .into())
         }
     };
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("oci").is_some()) {
+        if let Err(e) = up::manifest(&proxy, &ctx.bundle, &name, &reference).await {
+            // the bundle answers what it holds while the upstream cannot
+            let (c, n, rf) = (ctx.clone(), name.clone(), reference.clone());
+            if !matches!(
+                blocking(move || store::resolve(&c.bundle, &n, &rf)).await,
+                Ok(Some(_))
+            ) {
+                return Err(failed(e, "MANIFEST_UNKNOWN"));
+            }
+        }
+    }
     let c = ctx.clone();
     let fr = http::FileRequest::of(req);
     let answer = blocking(move || -> Result<Option<Response>> {
@@ -373,8 +400,25 @@ async fn delete_manifest(ctx: Arc<Context>, name: String, r: String) -> Result<R
     Ok(http::empty(StatusCode::ACCEPTED))
 }
 
-async fn get_blob(ctx: Arc<Context>, req: &Request, _name: String, d: String) -> Result<Response> {
+/// A pull-through failure as an OCI error: `code` when the upstream lacks it, else a 502.
+fn failed(e: ProxyError, code: &'static str) -> ApiError {
+    match e {
+        ProxyError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, code, m),
+        ProxyError::Unavailable(m) | ProxyError::Refused(m) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "UNKNOWN", m)
+        }
+    }
+}
+
+async fn get_blob(ctx: Arc<Context>, req: &Request, name: String, d: String) -> Result<Response> {
     let digest = parse_digest(&d)?;
+    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("oci").is_some()) {
+        if !ctx.bundle.has_blob(&digest) {
+            up::blob(&proxy, &ctx.bundle, &name, &digest)
+                .await
+                .map_err(|e| failed(e, "BLOB_UNKNOWN"))?;
+        }
+    }
     let fr = http::FileRequest::of(req);
     let dg = digest.clone();
     let answer =

@@ -1,7 +1,7 @@
 //! Pull-through ("mirror by use", `nora serve --upstream ECOSYSTEM=URL`): a miss is
 //! fetched from the upstream, checked as `nora mirror` checks it, stored in the bundle and
 //! answered; later requests are answered from the bundle. Metadata documents (module
-//! lists, …) are kept as `upstream-meta` records, refetched once older than the TTL, and
+//! lists, packuments, simple pages, index files, maven-metadata.xml, tags, …) are kept as `upstream-meta` records, refetched once older than the TTL, and
 //! answered from the bundle while the upstream is down. Protocol modules ask this module;
 //! it speaks HTTP only to upstreams.
 
@@ -10,6 +10,7 @@ pub mod flight;
 pub mod go;
 pub mod maven;
 pub mod npm;
+pub mod oci;
 pub mod pypi;
 pub mod raw;
 
@@ -22,8 +23,8 @@ use prometheus::IntCounter;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Ecosystems pull-through serves so far.
-pub const SUPPORTED: [&str; 6] = ["cargo", "go", "maven", "npm", "pypi", "raw"];
+/// Ecosystems pull-through serves.
+pub const SUPPORTED: [&str; 7] = ["cargo", "go", "maven", "npm", "oci", "pypi", "raw"];
 
 /// Default age after which metadata is fetched again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
@@ -76,7 +77,7 @@ pub fn parse_upstream(spec: &str) -> crate::Result<(String, String)> {
         .ok_or_else(|| bad("expected ECOSYSTEM=URL, e.g. go=https://proxy.golang.org"))?;
     if !SUPPORTED.contains(&eco) {
         return Err(bad(&format!(
-            "pull-through serves {} so far",
+            "unknown ecosystem '{eco}'; one of {}",
             SUPPORTED.join(", ")
         )));
     }
@@ -94,6 +95,8 @@ pub struct Proxy {
     urls: BTreeMap<String, String>,
     ttl: Duration,
     client: Client,
+    /// The OCI upstream, with its token flow.
+    oci: Option<std::sync::Arc<crate::upstream::oci::Registry>>,
     artifacts: Flights<Result<(), ProxyError>>,
     meta: Flights<Result<Meta, ProxyError>>,
     /// Upstream fetches started (artifacts and metadata).
@@ -113,13 +116,24 @@ pub struct Meta {
 
 impl Proxy {
     /// Pull-through from `urls` (ecosystem to base URL), refreshing metadata after `ttl`;
-    /// upstream credentials come from `NORA_UPSTREAM_TOKEN`.
+    /// upstream credentials come from `NORA_UPSTREAM_TOKEN` (a bearer token), and for OCI
+    /// also `NORA_UPSTREAM_USER`/`NORA_UPSTREAM_PASSWORD` (Basic, and for the token flow).
     pub fn new(urls: BTreeMap<String, String>, ttl: Duration) -> crate::Result<Proxy> {
+        let client = Client::with_timeout("NORA_UPSTREAM_TOKEN", Duration::from_secs(30))?
+            .with_retries(2, Duration::from_millis(200));
+        let oci = urls.get("oci").map(|u| {
+            std::sync::Arc::new(crate::upstream::oci::Registry::at(
+                u,
+                client.clone(),
+                "NORA_UPSTREAM_USER",
+                "NORA_UPSTREAM_PASSWORD",
+            ))
+        });
         Ok(Proxy {
             urls,
             ttl,
-            client: Client::with_timeout("NORA_UPSTREAM_TOKEN", Duration::from_secs(30))?
-                .with_retries(2, Duration::from_millis(200)),
+            client,
+            oci,
             artifacts: Flights::default(),
             meta: Flights::default(),
             fetches: IntCounter::new(
@@ -171,6 +185,27 @@ impl Proxy {
         accept: Option<&'static str>,
         valid: fn(&[u8], &str) -> Result<(), String>,
     ) -> Result<Meta, ProxyError> {
+        let c = self.client.clone();
+        let u = url.clone();
+        self.metadata_with(bundle, ecosystem, name, url, valid, move || async move {
+            c.bytes_as(&u, accept, 64 << 20).await
+        })
+        .await
+    }
+
+    /// [`Proxy::metadata`] with `fetch` getting the document (and its content type).
+    async fn metadata_with<F>(
+        &self,
+        bundle: &Bundle,
+        ecosystem: &'static str,
+        name: &str,
+        url: String,
+        valid: fn(&[u8], &str) -> Result<(), String>,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<Meta, ProxyError>
+    where
+        F: std::future::Future<Output = Result<(Vec<u8>, String), FetchError>> + Send + 'static,
+    {
         let kept = tokio::task::block_in_place(|| kept(bundle, ecosystem, name));
         if let Some((m, body)) = &kept {
             let age = humantime::parse_rfc3339(&m.fetched)
@@ -183,7 +218,7 @@ impl Proxy {
                 });
             }
         }
-        let (b, c, n) = (bundle.clone(), self.client.clone(), name.to_string());
+        let (b, n) = (bundle.clone(), name.to_string());
         let key = format!("{ecosystem}:{name}");
         let (out, _) = self
             .meta
@@ -191,11 +226,9 @@ impl Proxy {
                 &key,
                 || {
                     self.fetches.inc();
+                    let fetched = fetch();
                     async move {
-                        let (body, content_type) = c
-                            .bytes_as(&url, accept, 64 << 20)
-                            .await
-                            .map_err(ProxyError::of_fetch)?;
+                        let (body, content_type) = fetched.await.map_err(ProxyError::of_fetch)?;
                         valid(&body, &content_type).map_err(|why| {
                             ProxyError::Refused(format!(
                                 "refused what the upstream served at {url}: {why}"

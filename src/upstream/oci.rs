@@ -166,6 +166,22 @@ impl Registry {
         }
     }
 
+    /// A registry at base URL `base` (`http://host:port`), credentials as with
+    /// [`Registry::new`].
+    pub fn at(base: &str, client: Client, user_env: &str, password_env: &str) -> Registry {
+        Registry {
+            base: base.trim_end_matches('/').to_string(),
+            ..Registry::new("localhost", client, user_env, password_env)
+        }
+    }
+
+    /// The tag list of `repo` (its first page).
+    pub async fn tags(&self, repo: &str) -> Result<Vec<u8>, FetchError> {
+        let path = "tags/list";
+        let r = self.get(repo, path, Some("application/json")).await?;
+        read_body(r, &self.url(repo, path), 16 << 20).await
+    }
+
     /// The URL of a path of `repo`, for messages.
     pub fn url(&self, repo: &str, path: &str) -> String {
         format!("{}/v2/{repo}/{path}", self.base)
