@@ -50,7 +50,9 @@ pub struct Args {
     #[arg(long, env = "NORA_ANONYMOUS_READ")]
     anonymous_read: bool,
     /// Pull through from an upstream: a miss is fetched, checked, stored and answered
-    /// (repeatable; e.g. npm=https://registry.npmjs.org). Credentials: NORA_UPSTREAM_TOKEN.
+    /// (repeatable; ECOSYSTEM is oci, maven, npm, pypi, cargo, go or raw; e.g.
+    /// npm=https://registry.npmjs.org). Credentials: NORA_UPSTREAM_TOKEN, and for OCI
+    /// NORA_UPSTREAM_USER and NORA_UPSTREAM_PASSWORD.
     #[arg(
         long,
         env = "NORA_UPSTREAM",
@@ -58,7 +60,8 @@ pub struct Args {
         value_delimiter = ','
     )]
     upstream: Vec<String>,
-    /// Age after which upstream metadata (module lists, …) is fetched again [default: 5m].
+    /// Age after which upstream metadata (packuments, pages, index files, tags, …) is
+    /// fetched again [default: 5m].
     #[arg(long, env = "NORA_UPSTREAM_TTL", value_name = "DURATION")]
     upstream_ttl: Option<String>,
 }

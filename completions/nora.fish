@@ -134,8 +134,8 @@ complete -c nora -n "__fish_nora_using_subcommand serve" -l publish-max-size -d 
 complete -c nora -n "__fish_nora_using_subcommand serve" -l public-url -d 'The URL clients reach this server at, for links in package metadata (behind a reverse proxy) [default: from X-Forwarded-Proto/Host or Host]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l manifest-max-size -d 'Largest manifest accepted [default: 4MiB]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l htpasswd -d 'An htpasswd file of bcrypt users (turns authentication on)' -r -F
-complete -c nora -n "__fish_nora_using_subcommand serve" -l upstream -d 'Pull through from an upstream: a miss is fetched, checked, stored and answered (repeatable; so far: go=GOPROXY-URL). Credentials: NORA_UPSTREAM_TOKEN' -r
-complete -c nora -n "__fish_nora_using_subcommand serve" -l upstream-ttl -d 'Age after which upstream metadata (module lists, …) is fetched again [default: 5m]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l upstream -d 'Pull through from an upstream: a miss is fetched, checked, stored and answered (repeatable; ECOSYSTEM is oci, maven, npm, pypi, cargo, go or raw; e.g. npm=https://registry.npmjs.org). Credentials: NORA_UPSTREAM_TOKEN, and for OCI NORA_UPSTREAM_USER and NORA_UPSTREAM_PASSWORD' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l upstream-ttl -d 'Age after which upstream metadata (packuments, pages, index files, tags, …) is fetched again [default: 5m]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l bundle -d 'Bundle directory to work on' -r -F
 complete -c nora -n "__fish_nora_using_subcommand serve" -l auth -d 'Require credentials: API tokens (`nora token create`) and, with --htpasswd, users'
 complete -c nora -n "__fish_nora_using_subcommand serve" -l anonymous-read -d 'Let requests without credentials pull and list (turns authentication on)'
