@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark of `nora mirror` beside each ecosystem's own client (npm ci, pip download,
 # cargo fetch, go mod download) fetching the same synthetic artifacts, pinned by lockfiles
-# the clients wrote, from the same `nora serve` upstream on loopback, in one run.
+# the clients wrote, from the same `nora serve` upstream on loopback, in one run; then the
+# same clients through a pull-through `nora serve --upstream` (a first pull into an empty
+# bundle, and a second with the client's cache emptied, answered from the bundle).
 #   bash benches/mirror.sh          needs npm, go, cargo, curl, /usr/bin/python3 with venv
 # Prints wall seconds, the nora/client ratio and nora's peak RSS; asserts only that every
 # run fetched everything. Env: N_NPM N_PYPI N_CARGO N_GO (artifacts per ecosystem),
-# SIZE (random bytes in each, default 65536), RUNS (best of, default 1),
+# SIZE (random bytes in each, default 65536), RUNS (best of, default 1), PULL=0 (skip the
+# pull-through part),
 # NORA (binary, default target/release/nora; not built here), KEEP=1 (leave the work
 # directory, to rerun a step by hand).
 set -euo pipefail
@@ -24,6 +27,7 @@ W=$(mktemp -d /tmp/nora-mirror-bench.XXXXXX)
 SERVER=
 cleanup() {
   if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  if [ -n "${PROXY:-}" ]; then kill "$PROXY" 2>/dev/null || true; wait "$PROXY" 2>/dev/null || true; fi
   if [ -n "${KEEP:-}" ]; then echo "kept $W"; return; fi
   chmod -R u+w "$W" 2>/dev/null || true  # the go module cache is read-only
   rm -rf "$W"
@@ -141,21 +145,26 @@ timed() {
 # count FILES... (a glob already expanded): how many exist
 count() { local c=0 f; for f in "$@"; do [ -e "$f" ] && c=$((c + 1)); done; echo $c; }
 
-NPM_ENV=(env npm_config_userconfig="$W/npm/npmrc" npm_config_registry="$URL/npm/"
-  npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false)
-printf 'registry=%s/npm/\n//%s/npm/:_authToken=x\n' "$URL" "$HOSTPORT" >npm/npmrc
+# the clients' settings for the registry at $BASE (the upstream, or a pull-through nora)
+use_base() {
+  BASE=$1
+  NPM_ENV=(env npm_config_userconfig="$W/npm/npmrc" npm_config_registry="$BASE/npm/"
+    npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false)
+  printf 'registry=%s/npm/\n//%s/npm/:_authToken=x\n' "$BASE" "${BASE#http://}" >"$W/npm/npmrc"
+  GO_ENV=(env GOPROXY="$BASE/go" GOSUMDB=off GONOSUMDB= GOPRIVATE= GOENV=off GOFLAGS=-mod=mod GOTOOLCHAIN=local)
+}
+use_base "$URL"
 
 PIP_ENV=(env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null
   PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=30)
 
 cargo_home() {
   mkdir -p "$1"
-  printf '[source.crates-io]\nreplace-with = "nora"\n\n[source.nora]\nregistry = "sparse+%s/cargo/index/"\n' "$URL" >"$1/config.toml"
+  printf '[source.crates-io]\nreplace-with = "nora"\n\n[source.nora]\nregistry = "sparse+%s/cargo/index/"\n' "$BASE" >"$1/config.toml"
 }
 CARGO_ENV=(env -u RUSTFLAGS -u CARGO_REGISTRIES_NORA_TOKEN CARGO_TARGET_DIR="$W/cargo-target"
   CARGO_TERM_COLOR=never CARGO_HTTP_TIMEOUT=30)
 
-GO_ENV=(env GOPROXY="$URL/go" GOSUMDB=off GONOSUMDB= GOPRIVATE= GOENV=off GOFLAGS=-mod=mod GOTOOLCHAIN=local)
 go_home() { GO_HOME=(GOMODCACHE="$1/modcache" GOPATH="$1/path" GOCACHE="$1/cache" HOME="$1"); }
 
 echo "== lockfiles, written by the clients"
@@ -168,6 +177,7 @@ cargo_home "$W/cargo-lock-home"
 go_home "$W/go-lock-home"
 ( cd go && "${GO_ENV[@]}" "${GO_HOME[@]}" go mod tidy >"$W/logs/go-lock.log" 2>&1 ) \
   || { tail -30 logs/go-lock.log; exit 1; }
+cp npm/package-lock.json npm-lock.json
 echo "package-lock.json: $(grep -c '"integrity"' npm/package-lock.json) integrities;" \
   "requirements.txt: $(wc -l <pypi/requirements.txt) hashes;" \
   "Cargo.lock: $(grep -c '^checksum' cargo/Cargo.lock) checksums;" \
@@ -175,6 +185,8 @@ echo "package-lock.json: $(grep -c '"integrity"' npm/package-lock.json) integrit
 
 client_npm() {
   rm -rf "$W/npm/node_modules" "$W/npm-cache"
+  # npm ci fetches the lockfile's resolved URLs: point them at $BASE
+  sed "s#$URL/npm/#$BASE/npm/#g" "$W/npm-lock.json" >"$W/npm/package-lock.json"
   cd "$W/npm"; timed "npm-$1" "${NPM_ENV[@]}" npm_config_cache="$W/npm-cache" npm ci --ignore-scripts; cd "$W"
   local got; got=$(find npm/node_modules -name data.bin | wc -l)
   [ "$got" -eq "$N_NPM" ] || fail "npm ci installed $got of $N_NPM packages"
@@ -182,7 +194,7 @@ client_npm() {
 client_pypi() {
   rm -rf "$W/pip-dl"
   timed "pip-$1" "${PIP_ENV[@]}" "$W/venv/bin/pip" download --no-deps -r pypi/requirements.txt -d "$W/pip-dl" \
-    --index-url "$URL/simple/"
+    --index-url "$BASE/simple/"
   local got; got=$(count pip-dl/*.whl)
   [ "$got" -eq "$N_PYPI" ] || fail "pip downloaded $got of $N_PYPI wheels"
 }
@@ -239,6 +251,47 @@ bench pypi "$N_PYPI" "pip download --no-deps"
 bench cargo "$N_CARGO" "cargo fetch --locked"
 bench go "$N_GO" "go mod download"
 
+# pull-through: the same clients through `nora serve --upstream` on an empty bundle (first
+# pull), then again with their caches emptied (second pull, answered from the bundle)
+PROXY=
+stop_proxy() { if [ -n "$PROXY" ]; then kill "$PROXY" 2>/dev/null || true; wait "$PROXY" 2>/dev/null || true; PROXY=; fi; }
+start_proxy() {
+  stop_proxy
+  rm -rf "$W/pulled"; "$NORA" --bundle "$W/pulled" -q init
+  "$NORA" --bundle "$W/pulled" -q serve --listen 127.0.0.1:0 --upstream "npm=$URL/npm" \
+    --upstream "pypi=$URL/simple" --upstream "cargo=$URL/cargo/index" --upstream "go=$URL/go" \
+    >"$W/proxy.out" 2>"$W/logs/proxy.log" &
+  PROXY=$!
+  local p=
+  for _ in $(seq 200); do p=$(grep -o 'http://[0-9.:]*' "$W/proxy.out" 2>/dev/null | head -1); [ -n "$p" ] && break; sleep 0.05; done
+  [ -n "$p" ] || { echo "the pull-through nora printed no address"; cat "$W/logs/proxy.log"; exit 1; }
+  for _ in $(seq 100); do curl -fs "$p/health" >/dev/null && break; sleep 0.05; done
+  use_base "$p"
+}
+PROWS=()
+pull_bench() {
+  local eco=$1 n=$2 direct=$3 best_1= best_2= r
+  echo "== $eco through a pull-through nora ($RUNS run(s))"
+  for r in $(seq "$RUNS"); do
+    start_proxy
+    "client_$eco" "pull1-$r"
+    if [ -z "$best_1" ] || awk "BEGIN { exit !($SECS < $best_1) }"; then best_1=$SECS; fi
+    "client_$eco" "pull2-$r"
+    if [ -z "$best_2" ] || awk "BEGIN { exit !($SECS < $best_2) }"; then best_2=$SECS; fi
+  done
+  local held; held=$("$NORA" --bundle "$W/pulled" --json ls "$eco" | "$PY" -c 'import json, sys
+print(sum(1 for e in json.load(sys.stdin) if e["kind"] != "upstream-meta"))')
+  [ "$held" -ge "$n" ] || fail "the pull-through bundle holds $held $eco artifacts, not $n"
+  PROWS+=("$eco|$n|$direct|$best_1|$best_2|$(awk "BEGIN { printf \"%.2f\", $best_1 / $direct }")|$(awk "BEGIN { printf \"%.2f\", $best_2 / $direct }")")
+}
+if [ "${PULL:-1}" != 0 ]; then
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r eco n _ c _ _ _ <<<"$row"
+    pull_bench "$eco" "$n" "$c"
+  done
+  stop_proxy
+fi
+
 echo
 echo "== wall seconds, best of $RUNS; $SIZE random bytes per artifact; nora jobs=8 (default); upstream: nora serve"
 printf '%-9s %9s  %-26s %9s %9s %10s %14s\n' ecosystem artifacts "client command" client nora nora/client "nora RSS KiB"
@@ -246,4 +299,13 @@ for row in "${ROWS[@]}"; do
   IFS='|' read -r eco n label c nr ratio rss <<<"$row"
   printf '%-9s %9s  %-26s %9s %9s %10s %14s\n' "$eco" "$n" "$label" "$c" "$nr" "$ratio" "$rss"
 done
+if [ "${#PROWS[@]}" -gt 0 ]; then
+  echo
+  echo "== the same clients: straight from the upstream, first pull through nora --upstream, second (cached) pull"
+  printf '%-9s %9s %9s %11s %12s %12s %13s\n' ecosystem artifacts direct "first pull" "second pull" "first/direct" "second/direct"
+  for row in "${PROWS[@]}"; do
+    IFS='|' read -r eco n d p1 p2 r1 r2 <<<"$row"
+    printf '%-9s %9s %9s %11s %12s %12s %13s\n' "$eco" "$n" "$d" "$p1" "$p2" "$r1" "$r2"
+  done
+fi
 echo "total bench time: ${SECONDS}s"
