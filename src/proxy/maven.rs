@@ -11,6 +11,7 @@ use crate::registry::maven::{parse_path, METADATA};
 
 /// Fetches and stores the file at repository path `path` unless the bundle holds it.
 pub async fn file(proxy: &Proxy, bundle: &Bundle, path: &str) -> Result<(), ProxyError> {
+    reserved(path)?;
     let p = parse_path(path).map_err(|e| ProxyError::NotFound(e.to_string()))?;
     if p.version.ends_with("-SNAPSHOT") {
         return Err(ProxyError::NotFound(format!(
@@ -54,6 +55,7 @@ pub async fn file(proxy: &Proxy, bundle: &Bundle, path: &str) -> Result<(), Prox
 
 /// The upstream's `maven-metadata.xml` of directory `dir` (or its kept copy).
 pub async fn metadata(proxy: &Proxy, bundle: &Bundle, dir: &str) -> Result<String, ProxyError> {
+    reserved(dir)?;
     let url = format!("{}/{dir}/{METADATA}", upstream(proxy)?);
     let m = proxy
         .metadata(
@@ -113,6 +115,16 @@ pub fn merged(upstream: &str, own: Option<&str>) -> String {
             out
         }
         _ => upstream.to_string(),
+    }
+}
+
+/// A group whose first segment is `_upstream` would share keys with kept metadata.
+fn reserved(path: &str) -> Result<(), ProxyError> {
+    match path.split('/').next() {
+        Some("_upstream") => Err(ProxyError::NotFound(format!(
+            "{path}: a group beginning with _upstream is not pulled through"
+        ))),
+        _ => Ok(()),
     }
 }
 
