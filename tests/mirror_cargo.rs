@@ -9,17 +9,6 @@ use common::{snapshot, Env};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn cargo_home(env: &Env, name: &str, index: &str) -> PathBuf {
-    let home = env.path(name);
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!("[source.crates-io]\nreplace-with = \"nora\"\n[source.nora]\nregistry = \"{index}\"\n[net]\nretry = 0\n"),
-    )
-    .unwrap();
-    home
-}
-
 fn cargo(env: &Env, home: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
     common::clients::cargo(home, &env.path("target"), dir, args)
 }
@@ -48,7 +37,10 @@ fn mirror(
 fn built_across(env: &Env, app: &Path, home: &str) -> String {
     env.carry("a", "b");
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
-    let home = cargo_home(env, home, &format!("sparse+{}/cargo/index/", far.url));
+    let home = common::clients::crates_io_home(
+        &env.path(home),
+        &format!("sparse+{}/cargo/index/", far.url),
+    );
     ok(&cargo(env, &home, app, &["build", "--locked"]));
     let run = Command::new(env.path("target/debug/app")).output().unwrap();
     String::from_utf8_lossy(&run.stdout).trim().to_string()
@@ -110,7 +102,7 @@ fn upstream(env: &Env) -> (Server, String, PathBuf, PathBuf, Vec<PathBuf>) {
     .unwrap();
     ok(&cargo(
         env,
-        &cargo_home(env, "home-up", &up_index),
+        &common::clients::crates_io_home(&env.path("home-up"), &up_index),
         &app,
         &["generate-lockfile"],
     ));

@@ -5,18 +5,12 @@
 
 mod common;
 
+use common::clients::skopeo;
+
 use common::fixtures::oci_layout;
 use common::server::{curl, require, Server};
 use common::{json, snapshot, Env};
 use std::process::Output;
-
-fn skopeo(args: &[&str]) -> Output {
-    std::process::Command::new("skopeo")
-        .args(["--command-timeout", "60s"])
-        .args(args)
-        .output()
-        .expect("run skopeo")
-}
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

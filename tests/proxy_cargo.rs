@@ -6,35 +6,19 @@
 mod common;
 
 use common::fixtures::krate;
-use common::server::{curl, dead_url, require, Server};
+use common::server::{dead_url, get, pull_through, require, Server};
 use common::upstream::{Route, Upstream};
 use common::{hex_sha256, snapshot, Env};
-use std::path::{Path, PathBuf};
-
-fn cargo_home(env: &Env, name: &str, index: &str) -> PathBuf {
-    let home = env.path(name);
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!("[source.crates-io]\nreplace-with = \"nora\"\n[source.nora]\nregistry = \"sparse+{index}\"\n[net]\nretry = 0\n"),
-    )
-    .unwrap();
-    home
-}
+use std::path::Path;
 
 fn build(env: &Env, home: &str, index: &str, app: &Path, args: &[&str]) -> String {
-    let home = cargo_home(env, home, index);
+    let home = common::clients::crates_io_home(&env.path(home), &format!("sparse+{index}"));
     let o = common::clients::cargo(&home, &env.path("target"), app, args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let run = std::process::Command::new(env.path("target/debug/app"))
         .output()
         .unwrap();
     String::from_utf8_lossy(&run.stdout).trim().to_string()
-}
-
-fn ls(env: &Env, bundle: &str) -> String {
-    String::from_utf8_lossy(&env.nora(bundle, &["ls", "cargo"]).output().unwrap().stdout)
-        .into_owned()
 }
 
 #[test]
@@ -71,19 +55,15 @@ fn a_ci_build_through_nora_fills_the_bundle_that_builds_offline() {
 
     // side A: the CI job's cargo points at nora, which pulls through
     env.init("a");
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &[
-            "--upstream",
-            &format!("cargo=sparse+{}/cargo/index/", up.url),
-            "--upstream-ttl",
-            "0s",
-        ],
+        &format!("cargo=sparse+{}/cargo/index/", up.url),
+        Some("0s"),
     );
     let index = format!("{}/cargo/index/", a.url);
     assert_eq!(build(&env, "home-a1", &index, &app, &["build"]), "41");
-    let held = ls(&env, "a");
+    let held = env.ls("a", "cargo");
     assert!(
         held.contains("nora-a@0.1.0") && held.contains("nora-b@0.1.0"),
         "{held}"
@@ -93,7 +73,7 @@ fn a_ci_build_through_nora_fills_the_bundle_that_builds_offline() {
         "only what the build used: {held}"
     );
     // the index file is the upstream's: every version
-    let lines = curl("GET", &format!("{index}no/ra/nora-b"), &[], None).text();
+    let lines = get(&format!("{index}no/ra/nora-b")).text();
     assert_eq!(lines.lines().count(), 2, "{lines}");
     env.nora("a", &["verify"]).assert().success();
 
@@ -109,7 +89,7 @@ fn a_ci_build_through_nora_fills_the_bundle_that_builds_offline() {
     );
     // nothing kept or the crate not held: cargo's error format, a 502, the bundle unchanged
     let before = snapshot(&env.path("a"));
-    let r = curl("GET", &format!("{index}no/su/nosuch"), &[], None);
+    let r = get(&format!("{index}no/su/nosuch"));
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(
         r.json()["errors"][0]["detail"]
@@ -119,20 +99,16 @@ fn a_ci_build_through_nora_fills_the_bundle_that_builds_offline() {
         "{}",
         r.text()
     );
-    let r = curl(
-        "GET",
-        &format!("{}/cargo/api/v1/crates/nora-b/0.2.0/download", a.url),
-        &[],
-        None,
-    );
+    let r = get(&format!(
+        "{}/cargo/api/v1/crates/nora-b/0.2.0/download",
+        a.url
+    ));
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(snapshot(&env.path("a")), before);
     drop(a);
 
     // across the gap: B builds the lockfile with no upstream at all
-    env.carry("a", "b");
-    env.nora("b", &["verify"]).assert().success();
-    let b = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let b = env.across("a", "b");
     std::fs::remove_dir_all(env.path("target")).unwrap();
     assert_eq!(
         build(
@@ -185,25 +161,21 @@ fn a_crate_that_is_not_what_the_index_says_is_refused() {
     )
     .unwrap();
     env.init("a");
-    let s = Server::start(
+    let s = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("cargo={}/index", up.url)],
-    );
-    let before = snapshot(&env.path("a"));
-    let r = curl(
-        "GET",
-        &format!("{}/cargo/api/v1/crates/bad/1.0.0/download", s.url),
-        &[],
+        &format!("cargo={}/index", up.url),
         None,
     );
+    let before = snapshot(&env.path("a"));
+    let r = get(&format!("{}/cargo/api/v1/crates/bad/1.0.0/download", s.url));
     assert_eq!(r.status, 502, "{}", r.text());
     let e = r.json()["errors"][0]["detail"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(e.contains("hash mismatch for bad@1.0.0"), "{e}");
-    assert!(!ls(&env, "a").contains("bad@"));
+    assert!(!env.ls("a", "cargo").contains("bad@"));
     assert!(
         snapshot(&env.path("a"))
             .keys()
@@ -211,15 +183,10 @@ fn a_crate_that_is_not_what_the_index_says_is_refused() {
         "no blob of the refused crate"
     );
     // an index file that is not one: refused, not kept
-    let r = curl("GET", &format!("{}/cargo/index/3/n/nop", s.url), &[], None);
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(
-        r.text().contains("refused what the upstream served"),
-        "{}",
-        r.text()
-    );
+    let r = get(&format!("{}/cargo/index/3/n/nop", s.url));
+    r.expect(502, "refused what the upstream served");
     // a crate the upstream lacks: a 404
-    let r = curl("GET", &format!("{}/cargo/index/3/z/zzz", s.url), &[], None);
+    let r = get(&format!("{}/cargo/index/3/z/zzz", s.url));
     assert_eq!(r.status, 404, "{}", r.text());
     let kept: Vec<String> = snapshot(&env.path("a"))
         .into_keys()
@@ -233,16 +200,12 @@ fn a_crate_that_is_not_what_the_index_says_is_refused() {
     assert!(!kept.iter().any(|k| k.contains("nop")), "{kept:?}");
     drop(s);
 
-    let down = Server::start(
+    let down = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("cargo={}", dead_url())],
-    );
-    let r = curl(
-        "GET",
-        &format!("{}/cargo/index/3/o/oth", down.url),
-        &[],
+        &format!("cargo={}", dead_url()),
         None,
     );
+    let r = get(&format!("{}/cargo/index/3/o/oth", down.url));
     assert_eq!(r.status, 502, "{}", r.text());
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::server::{curl, dead_url, metric, poll, require, Server};
+use common::server::{dead_url, get, metric, poll, pull_through, require};
 use common::upstream::{Gate, Route, Upstream};
 use common::{fixtures, snapshot, Env};
 use std::path::Path;
@@ -62,10 +62,11 @@ fn a_ci_build_through_nora_fills_the_bundle_that_builds_offline() {
 
     // side A: the CI job's go points at nora, which pulls through
     env.init("a");
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("go={}", up.url)],
+        &format!("go={}", up.url),
+        None,
     );
     let proxy = format!("{}/go", a.url);
     ok(&common::clients::go(
@@ -88,12 +89,10 @@ fn a_ci_build_through_nora_fills_the_bundle_that_builds_offline() {
         1,
         "the bundle answered the second build"
     );
-    let list = curl(
-        "GET",
-        &format!("{proxy}/{}/@v/list", nora::mirror::go::escape(LIB)),
-        &[],
-        None,
-    );
+    let list = get(&format!(
+        "{proxy}/{}/@v/list",
+        nora::mirror::go::escape(LIB)
+    ));
     assert_eq!(
         (list.status, list.text()),
         (200, "v1.0.0\nv1.1.0\n".to_string())
@@ -110,54 +109,31 @@ fn a_ci_build_through_nora_fills_the_bundle_that_builds_offline() {
     drop(a);
 
     // the upstream goes down: kept metadata is answered, a miss is a clear 502
-    let down = Server::start(
+    let down = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &[
-            "--upstream",
-            &format!("go={}", dead_url()),
-            "--upstream-ttl",
-            "0s",
-        ],
+        &format!("go={}", dead_url()),
+        Some("0s"),
     );
     let base = format!("{}/go", down.url);
-    let list = curl(
-        "GET",
-        &format!("{base}/{}/@v/list", nora::mirror::go::escape(LIB)),
-        &[],
-        None,
-    );
+    let list = get(&format!("{base}/{}/@v/list", nora::mirror::go::escape(LIB)));
     assert_eq!(
         (list.status, list.text()),
         (200, "v1.0.0\nv1.1.0\n".to_string())
     );
     let before = snapshot(&env.path("a"));
-    let miss = curl(
-        "GET",
-        &format!("{base}/{}/@v/v1.0.0.zip", nora::mirror::go::escape(LIB)),
-        &[],
-        None,
-    );
-    assert_eq!(miss.status, 502, "{}", miss.text());
-    assert!(
-        miss.text().contains("upstream unavailable"),
-        "{}",
-        miss.text()
-    );
-    let none = curl(
-        "GET",
-        &format!("{base}/example.com/none/@v/list"),
-        &[],
-        None,
-    );
+    let miss = get(&format!(
+        "{base}/{}/@v/v1.0.0.zip",
+        nora::mirror::go::escape(LIB)
+    ));
+    miss.expect(502, "upstream unavailable");
+    let none = get(&format!("{base}/example.com/none/@v/list"));
     assert_eq!(none.status, 502, "{}", none.text());
     assert_eq!(snapshot(&env.path("a")), before);
     drop(down);
 
     // across the gap: B builds with no upstream at all
-    env.carry("a", "b");
-    env.nora("b", &["verify"]).assert().success();
-    let b = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let b = env.across("a", "b");
     ok(&common::clients::go(
         &env.path("gohome-b"),
         &app,
@@ -211,24 +187,25 @@ fn concurrent_misses_fetch_once_and_bad_upstream_answers_store_nothing() {
         ],
     );
     env.init("a");
-    let s = Server::start(
+    let s = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("go={}", up.url)],
+        &format!("go={}", up.url),
+        None,
     );
     let url = format!("{}/go{zip_path}", s.url);
 
     // two clients ask for the same uncached zip at once: one upstream fetch
     let first = {
         let url = url.clone();
-        std::thread::spawn(move || curl("GET", &url, &[], None))
+        std::thread::spawn(move || get(&url))
     };
     poll("the first request to reach the upstream", || {
         up.hits(&zip_path) == 1
     });
     let second = {
         let url = url.clone();
-        std::thread::spawn(move || curl("GET", &url, &[], None))
+        std::thread::spawn(move || get(&url))
     };
     poll("the second request to join the fetch", || {
         metric(&s, "nora_upstream_joined_total") == 1
@@ -252,18 +229,13 @@ fn concurrent_misses_fetch_once_and_bad_upstream_answers_store_nothing() {
             .contains(&format!("{DEEP}@v0.1.0"))
     });
     env.nora("a", &["verify"]).assert().success();
-    let again = curl("GET", &format!("{}/go{deep_zip}", s.url), &[], None);
+    let again = get(&format!("{}/go{deep_zip}", s.url));
     assert!(again.status == 200 && again.body == other);
     assert_eq!(up.hits(&deep_zip), 1);
 
     // an upstream zip that is not a module zip is refused, and nothing of it stored
     let before = snapshot(&env.path("a"));
-    let r = curl(
-        "GET",
-        &format!("{}/go/{bad}/@v/v1.0.0.zip", s.url),
-        &[],
-        None,
-    );
+    let r = get(&format!("{}/go/{bad}/@v/v1.0.0.zip", s.url));
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(
         r.text()
@@ -271,22 +243,12 @@ fn concurrent_misses_fetch_once_and_bad_upstream_answers_store_nothing() {
         "{}",
         r.text()
     );
-    let info = curl(
-        "GET",
-        &format!("{}/go/{bad}/@v/v1.0.0.info", s.url),
-        &[],
-        None,
-    );
+    let info = get(&format!("{}/go/{bad}/@v/v1.0.0.info", s.url));
     assert_eq!(info.status, 502);
     assert_eq!(snapshot(&env.path("a")), before);
 
     // a module the upstream lacks: GOPROXY's 404
-    let r = curl(
-        "GET",
-        &format!("{}/go/example.com/nope/@v/v1.0.0.mod", s.url),
-        &[],
-        None,
-    );
+    let r = get(&format!("{}/go/example.com/nope/@v/v1.0.0.mod", s.url));
     assert_eq!(r.status, 404);
     assert!(
         r.text()

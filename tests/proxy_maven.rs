@@ -7,7 +7,7 @@
 mod common;
 
 use common::clients::{maven_settings, mvn};
-use common::server::{curl, dead_url, require, Server};
+use common::server::{dead_url, get, pull_through, require};
 use common::upstream::Upstream;
 use common::{snapshot, Env};
 use sha1::Digest as _;
@@ -82,11 +82,6 @@ fn resolve(env: &Env, app: &Path, url: &str, local: &str) -> String {
     std::fs::read_to_string(app.join("deps.txt")).unwrap()
 }
 
-fn ls(env: &Env, bundle: &str) -> String {
-    String::from_utf8_lossy(&env.nora(bundle, &["ls", "maven"]).output().unwrap().stdout)
-        .into_owned()
-}
-
 #[test]
 fn a_ci_resolve_through_nora_fills_the_bundle_that_resolves_offline() {
     if !require("mvn") {
@@ -110,15 +105,11 @@ fn a_ci_resolve_through_nora_fills_the_bundle_that_resolves_offline() {
 
     // side A: the CI job's mvn points at nora, which pulls through
     env.init("a");
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &[
-            "--upstream",
-            &format!("maven={}", up.url),
-            "--upstream-ttl",
-            "0s",
-        ],
+        &format!("maven={}", up.url),
+        Some("0s"),
     );
     let deps = resolve(&env, &app, &a.url, "mvn-a1");
     assert!(
@@ -126,7 +117,7 @@ fn a_ci_resolve_through_nora_fills_the_bundle_that_resolves_offline() {
             && deps.contains("org.acme:lib-b:jar:1.0:compile"),
         "{deps}"
     );
-    let held = ls(&env, "a");
+    let held = env.ls("a", "maven");
     assert!(
         held.contains("lib-a-1.0.jar") && held.contains("lib-b-1.0.jar"),
         "{held}"
@@ -140,38 +131,30 @@ fn a_ci_resolve_through_nora_fills_the_bundle_that_resolves_offline() {
         "the range was resolved against the upstream's metadata"
     );
     // the metadata is the upstream's; its checksum is of what is answered
-    let meta = curl(
-        "GET",
-        &format!("{}/maven2/org/acme/lib-b/maven-metadata.xml", a.url),
-        &[],
-        None,
-    );
+    let meta = get(&format!(
+        "{}/maven2/org/acme/lib-b/maven-metadata.xml",
+        a.url
+    ));
     assert!(
         meta.text().contains("<version>2.0</version>"),
         "{}",
         meta.text()
     );
-    let sum = curl(
-        "GET",
-        &format!("{}/maven2/org/acme/lib-b/maven-metadata.xml.sha1", a.url),
-        &[],
-        None,
-    );
+    let sum = get(&format!(
+        "{}/maven2/org/acme/lib-b/maven-metadata.xml.sha1",
+        a.url
+    ));
     assert_eq!(sum.text(), hex::encode(sha1::Sha1::digest(&meta.body)));
     env.nora("a", &["verify"]).assert().success();
 
     // the upstream goes down (a static server lives as long as the test: nora is pointed
     // at a dead port instead): kept metadata resolves the range, files come from the bundle
     drop(a);
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &[
-            "--upstream",
-            &format!("maven={}", dead_url()),
-            "--upstream-ttl",
-            "0s",
-        ],
+        &format!("maven={}", dead_url()),
+        Some("0s"),
     );
     std::fs::remove_file(app.join("deps.txt")).unwrap();
     let deps = resolve(&env, &app, &a.url, "mvn-a2");
@@ -182,28 +165,21 @@ fn a_ci_resolve_through_nora_fills_the_bundle_that_resolves_offline() {
         a.log()
     );
     let before = snapshot(&env.path("a"));
-    let r = curl(
-        "GET",
-        &format!("{}/maven2/org/acme/lib-b/2.0/lib-b-2.0.jar", a.url),
-        &[],
-        None,
-    );
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("upstream unavailable"), "{}", r.text());
-    let r = curl(
-        "GET",
-        &format!("{}/maven2/org/acme/nothing/maven-metadata.xml", a.url),
-        &[],
-        None,
-    );
+    let r = get(&format!(
+        "{}/maven2/org/acme/lib-b/2.0/lib-b-2.0.jar",
+        a.url
+    ));
+    r.expect(502, "upstream unavailable");
+    let r = get(&format!(
+        "{}/maven2/org/acme/nothing/maven-metadata.xml",
+        a.url
+    ));
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(snapshot(&env.path("a")), before);
     drop(a);
 
     // across the gap: B resolves with no upstream at all
-    env.carry("a", "b");
-    env.nora("b", &["verify"]).assert().success();
-    let b = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let b = env.across("a", "b");
     std::fs::remove_file(app.join("deps.txt")).unwrap();
     let deps = resolve(&env, &app, &b.url, "mvn-b");
     assert!(deps.contains("org.acme:lib-b:jar:1.0:compile"), "{deps}");
@@ -233,44 +209,33 @@ fn a_file_whose_sha1_does_not_match_is_refused() {
     );
     let up = Upstream::serve_dir(&root);
     env.init("a");
-    let s = Server::start(
+    let s = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("maven={}/", up.url)],
+        &format!("maven={}/", up.url),
+        None,
     );
     let before = snapshot(&env.path("a"));
-    let get = |p: &str| curl("GET", &format!("{}/maven2/{p}", s.url), &[], None);
-    let r = get("org/acme/bad/1.0/bad-1.0.jar");
+    let repo = |p: &str| get(&format!("{}/maven2/{p}", s.url));
+    let r = repo("org/acme/bad/1.0/bad-1.0.jar");
+    r.expect(502, "hash mismatch");
+    let r = repo("org/acme/bad/1.0/bad-1.0.jar.sha1");
     assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("hash mismatch"), "{}", r.text());
-    let r = get("org/acme/bad/1.0/bad-1.0.jar.sha1");
-    assert_eq!(r.status, 502, "{}", r.text());
-    let r = get("org/acme/bare/1.0/bare-1.0.jar");
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("has no .sha1"), "{}", r.text());
-    let r = get("org/acme/meta/maven-metadata.xml");
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(
-        r.text().contains("not a maven-metadata.xml"),
-        "{}",
-        r.text()
-    );
-    let r = get("org/acme/none/1.0/none-1.0.jar");
-    assert_eq!(r.status, 404, "{}", r.text());
-    assert!(r.text().contains("not found upstream"), "{}", r.text());
+    let r = repo("org/acme/bare/1.0/bare-1.0.jar");
+    r.expect(502, "has no .sha1");
+    let r = repo("org/acme/meta/maven-metadata.xml");
+    r.expect(502, "not a maven-metadata.xml");
+    let r = repo("org/acme/none/1.0/none-1.0.jar");
+    r.expect(404, "not found upstream");
     assert_eq!(snapshot(&env.path("a")), before, "nothing stored");
     drop(s);
 
-    let down = Server::start(
+    let down = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("maven={}", dead_url())],
-    );
-    let r = curl(
-        "GET",
-        &format!("{}/maven2/org/acme/x/1.0/x-1.0.pom", down.url),
-        &[],
+        &format!("maven={}", dead_url()),
         None,
     );
+    let r = get(&format!("{}/maven2/org/acme/x/1.0/x-1.0.pom", down.url));
     assert_eq!(r.status, 502, "{}", r.text());
 }

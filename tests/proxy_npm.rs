@@ -6,7 +6,7 @@
 mod common;
 
 use common::clients::{npm_package, Npm};
-use common::server::{curl, dead_url, metric, poll, require, Server};
+use common::server::{curl, dead_url, get, metric, poll, pull_through, require};
 use common::upstream::{Gate, Route, Upstream};
 use common::{snapshot, Env};
 use std::path::Path;
@@ -61,15 +61,11 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
 
     // side A: the CI job's npm points at nora, which pulls through
     env.init("a");
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &[
-            "--upstream",
-            &format!("npm={}", up.url),
-            "--upstream-ttl",
-            "0s",
-        ],
+        &format!("npm={}", up.url),
+        Some("0s"),
     );
     let registry = format!("{}/npm/", a.url);
     Npm::new(&env.path("npm-a1"), &registry, "x").ok(&app, &["install"]);
@@ -100,7 +96,7 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
         "only what the install used: {held}"
     );
     // the packument is the upstream's (every version, its tags), pointing at nora
-    let doc = curl("GET", &format!("{registry}left"), &[], None).json();
+    let doc = get(&format!("{registry}left")).json();
     assert_eq!(doc["dist-tags"]["next"], "3.0.0");
     assert_eq!(
         doc["versions"]["3.0.0"]["dist"]["tarball"],
@@ -140,7 +136,7 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
     );
     // nothing kept and the upstream down: npm's error format, a 502, the bundle unchanged
     let before = snapshot(&env.path("a"));
-    let r = curl("GET", &format!("{registry}nosuch"), &[], None);
+    let r = get(&format!("{registry}nosuch"));
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(
         r.json()["error"]
@@ -150,20 +146,13 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
         "{}",
         r.text()
     );
-    let r = curl(
-        "GET",
-        &format!("{registry}left/-/left-3.0.0.tgz"),
-        &[],
-        None,
-    );
+    let r = get(&format!("{registry}left/-/left-3.0.0.tgz"));
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(snapshot(&env.path("a")), before);
     drop(a);
 
     // across the gap: B installs the checked-in lockfile with no upstream at all
-    env.carry("a", "b");
-    env.nora("b", &["verify"]).assert().success();
-    let b = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let b = env.across("a", "b");
     let text = std::fs::read_to_string(app.join("package-lock.json")).unwrap();
     std::fs::write(
         app.join("package-lock.json"),
@@ -231,24 +220,25 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
         ("/bad/-/bad-1.0.0.tgz", route(bad.clone(), None)),
     ]);
     env.init("a");
-    let s = Server::start(
+    let s = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("npm={}", up.url)],
+        &format!("npm={}", up.url),
+        None,
     );
     let url = format!("{}/npm/left/-/left-1.0.0.tgz", s.url);
 
     // two clients ask for the same uncached tarball at once: one upstream fetch
     let first = {
         let url = url.clone();
-        std::thread::spawn(move || curl("GET", &url, &[], None))
+        std::thread::spawn(move || get(&url))
     };
     poll("the first request to reach the upstream", || {
         up.hits("/left/-/left-1.0.0.tgz") == 1
     });
     let second = {
         let url = url.clone();
-        std::thread::spawn(move || curl("GET", &url, &[], None))
+        std::thread::spawn(move || get(&url))
     };
     poll("the second request to join the fetch", || {
         metric(&s, "nora_upstream_joined_total") == 1
@@ -260,22 +250,12 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
     }
     assert_eq!(up.hits("/left/-/left-1.0.0.tgz"), 1);
     assert!(ls(&env, "a").contains("left@1.0.0"));
-    let tags = curl(
-        "GET",
-        &format!("{}/npm/-/package/left/dist-tags", s.url),
-        &[],
-        None,
-    );
+    let tags = get(&format!("{}/npm/-/package/left/dist-tags", s.url));
     assert_eq!(tags.json()["latest"], "1.0.0");
 
     // a tarball that fails the packument's integrity: refused, nothing stored
     let before = snapshot(&env.path("a"));
-    let r = curl(
-        "GET",
-        &format!("{}/npm/bad/-/bad-1.0.0.tgz", s.url),
-        &[],
-        None,
-    );
+    let r = get(&format!("{}/npm/bad/-/bad-1.0.0.tgz", s.url));
     assert_eq!(r.status, 502, "{}", r.text());
     let e = r.json()["error"].as_str().unwrap().to_string();
     assert!(
@@ -283,14 +263,9 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
         "{e}"
     );
     // a version or package the upstream lacks: npm's 404
-    let r = curl(
-        "GET",
-        &format!("{}/npm/left/-/left-9.0.0.tgz", s.url),
-        &[],
-        None,
-    );
+    let r = get(&format!("{}/npm/left/-/left-9.0.0.tgz", s.url));
     assert_eq!(r.status, 404, "{}", r.text());
-    let r = curl("GET", &format!("{}/npm/nope", s.url), &[], None);
+    let r = get(&format!("{}/npm/nope", s.url));
     assert_eq!(r.status, 404, "{}", r.text());
     assert!(
         r.json()["error"]
@@ -316,16 +291,12 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
     drop(s);
 
     // the upstream is down and nothing is kept for a tarball's package: a clear 502
-    let down = Server::start(
+    let down = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("npm={}", dead_url())],
-    );
-    let r = curl(
-        "GET",
-        &format!("{}/npm/other/-/other-1.0.0.tgz", down.url),
-        &[],
+        &format!("npm={}", dead_url()),
         None,
     );
+    let r = get(&format!("{}/npm/other/-/other-1.0.0.tgz", down.url));
     assert_eq!(r.status, 502, "{}", r.text());
 }

@@ -6,20 +6,14 @@
 
 mod common;
 
+use common::clients::skopeo;
+
 use common::fixtures::oci_layout;
-use common::server::{curl, dead_url, require, Server};
+use common::server::{curl, dead_url, get, pull_through, require, Server};
 use common::upstream::{Route, Upstream};
 use common::{hex_sha256, snapshot, Env};
 use std::path::Path;
 use std::process::Output;
-
-fn skopeo(args: &[&str]) -> Output {
-    std::process::Command::new("skopeo")
-        .args(["--command-timeout", "60s"])
-        .args(args)
-        .output()
-        .expect("run skopeo")
-}
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -101,15 +95,11 @@ fn a_ci_pull_through_nora_fills_the_bundle_that_pulls_offline() {
 
     // side A: the CI job pulls one platform through nora
     env.init("a");
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &[
-            "--upstream",
-            &format!("oci={}", reg.url),
-            "--upstream-ttl",
-            "0s",
-        ],
+        &format!("oci={}", reg.url),
+        Some("0s"),
     );
     ok(pull(&a, "amd64", &env.path("out-a1")));
     assert!(
@@ -123,12 +113,7 @@ fn a_ci_pull_through_nora_fills_the_bundle_that_pulls_offline() {
         .into_owned();
     assert!(ls.contains("org/multi:1.0"), "{ls}");
     env.nora("a", &["verify"]).assert().success();
-    let tags = curl(
-        "GET",
-        &format!("{}/v2/org/multi/tags/list", a.url),
-        &[],
-        None,
-    );
+    let tags = get(&format!("{}/v2/org/multi/tags/list", a.url));
     assert_eq!(tags.json()["tags"], serde_json::json!(["1.0"]));
 
     // the upstream goes down: the kept tag answers, the platform held pulls
@@ -146,22 +131,14 @@ fn a_ci_pull_through_nora_fills_the_bundle_that_pulls_offline() {
         &["Accept: application/vnd.oci.image.manifest.v1+json"],
         None,
     );
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("upstream unavailable"), "{}", r.text());
-    let r = curl(
-        "GET",
-        &format!("{}/v2/org/none/manifests/1.0", a.url),
-        &[],
-        None,
-    );
+    r.expect(502, "upstream unavailable");
+    let r = get(&format!("{}/v2/org/none/manifests/1.0", a.url));
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(snapshot(&env.path("a")), before);
     drop(a);
 
     // across the gap: B pulls the platform with no upstream at all
-    env.carry("a", "b");
-    env.nora("b", &["verify"]).assert().success();
-    let b = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let b = env.across("a", "b");
     ok(pull(&b, "amd64", &env.path("out-b")));
     assert!(!pull(&b, "arm64", &env.path("out-b-arm")).status.success());
 }
@@ -206,29 +183,18 @@ fn a_layer_that_is_not_its_digest_is_refused() {
         ),
     ]);
     env.init("a");
-    let s = Server::start(
+    let s = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("oci={}", up.url)],
+        &format!("oci={}", up.url),
+        None,
     );
-    let r = curl("GET", &format!("{}/v2/bad/manifests/1.0", s.url), &[], None);
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("hash mismatch"), "{}", r.text());
+    let r = get(&format!("{}/v2/bad/manifests/1.0", s.url));
+    r.expect(502, "hash mismatch");
     assert!(!has_blob(&env, "a", &digest(b"another layer")));
-    let r = curl(
-        "GET",
-        &format!("{}/v2/bad/manifests/{}", s.url, digest(b"x")),
-        &[],
-        None,
-    );
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("its manifest is"), "{}", r.text());
-    let r = curl(
-        "GET",
-        &format!("{}/v2/nope/manifests/1.0", s.url),
-        &[],
-        None,
-    );
+    let r = get(&format!("{}/v2/bad/manifests/{}", s.url, digest(b"x")));
+    r.expect(502, "its manifest is");
+    let r = get(&format!("{}/v2/nope/manifests/1.0", s.url));
     assert_eq!(r.status, 404, "{}", r.text());
     assert_eq!(r.json()["errors"][0]["code"], "MANIFEST_UNKNOWN");
     let ls = String::from_utf8_lossy(&env.nora("a", &["ls", "oci"]).output().unwrap().stdout)
@@ -242,16 +208,12 @@ fn a_layer_that_is_not_its_digest_is_refused() {
     assert!(!ls.contains("bad:1.0"), "{ls}");
     drop(s);
 
-    let down = Server::start(
+    let down = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("oci={}", dead_url())],
-    );
-    let r = curl(
-        "GET",
-        &format!("{}/v2/x/blobs/{}", down.url, digest(b"y")),
-        &[],
+        &format!("oci={}", dead_url()),
         None,
     );
+    let r = get(&format!("{}/v2/x/blobs/{}", down.url, digest(b"y")));
     assert_eq!(r.status, 502, "{}", r.text());
 }

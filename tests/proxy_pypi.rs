@@ -7,7 +7,7 @@ mod common;
 
 use common::clients::{pip, venv};
 use common::fixtures::{sdist, wheel_tagged};
-use common::server::{curl, dead_url, require, Server};
+use common::server::{dead_url, get, pull_through, require};
 use common::upstream::{Route, Upstream};
 use common::{hex_sha256, snapshot, Env};
 use std::path::Path;
@@ -28,11 +28,6 @@ fn installs(v: &Path, index: &str, what: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&run.stdout).trim().to_string()
-}
-
-fn ls(env: &Env, bundle: &str) -> String {
-    String::from_utf8_lossy(&env.nora(bundle, &["ls", "pypi"]).output().unwrap().stdout)
-        .into_owned()
 }
 
 #[test]
@@ -62,22 +57,18 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
 
     // side A: the CI job's pip points at nora, which pulls through
     env.init("a");
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &[
-            "--upstream",
-            &format!("pypi={}/simple/", up.url),
-            "--upstream-ttl",
-            "0s",
-        ],
+        &format!("pypi={}/simple/", up.url),
+        Some("0s"),
     );
     let index = format!("{}/simple/", a.url);
     assert_eq!(
         installs(&venv(&env.path("venv-a1"), false), &index, "demo-app"),
         "1.0.0 2.0.0"
     );
-    let held = ls(&env, "a");
+    let held = env.ls("a", "pypi");
     assert!(
         held.contains("demo_app-2.0.0-py3-none-any.whl")
             && held.contains("demo_core-1.0.0-py3-none-any.whl"),
@@ -88,7 +79,7 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
         "only what the install used: {held}"
     );
     // the page lists the upstream's files, each with its hash and a link to nora
-    let page = curl("GET", &format!("{index}demo-app/"), &[], None).text();
+    let page = get(&format!("{index}demo-app/")).text();
     assert!(
         page.contains("href=\"demo_app-1.0.0-py3-none-any.whl#sha256=")
             && page.contains(">demo_app-2.0.0-py3-none-any.whl</a>"),
@@ -113,23 +104,15 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
     );
     // nothing kept or the file not held: a 502 that says why, the bundle unchanged
     let before = snapshot(&env.path("a"));
-    let r = curl("GET", &format!("{index}no-such-project/"), &[], None);
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("upstream unavailable"), "{}", r.text());
-    let r = curl(
-        "GET",
-        &format!("{index}demo-app/demo_app-1.0.0-py3-none-any.whl"),
-        &[],
-        None,
-    );
+    let r = get(&format!("{index}no-such-project/"));
+    r.expect(502, "upstream unavailable");
+    let r = get(&format!("{index}demo-app/demo_app-1.0.0-py3-none-any.whl"));
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(snapshot(&env.path("a")), before);
     drop(a);
 
     // across the gap: B installs with no upstream at all
-    env.carry("a", "b");
-    env.nora("b", &["verify"]).assert().success();
-    let b = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let b = env.across("a", "b");
     assert_eq!(
         installs(
             &venv(&env.path("venv-b"), false),
@@ -169,21 +152,17 @@ fn a_file_that_is_not_what_the_page_says_is_refused() {
         ("/files/demo_core-1.0.0.tar.gz", route(b"sdist".to_vec())),
     ]);
     env.init("a");
-    let s = Server::start(
+    let s = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("pypi={}/simple", up.url)],
-    );
-    let base = format!("{}/simple/demo-core", s.url);
-    let listed = curl("GET", &format!("{base}/"), &[], None);
-    assert_eq!(listed.status, 200, "{}", listed.text());
-    let before = snapshot(&env.path("a"));
-    let r = curl(
-        "GET",
-        &format!("{base}/demo_core-1.0.0-py3-none-any.whl"),
-        &[],
+        &format!("pypi={}/simple", up.url),
         None,
     );
+    let base = format!("{}/simple/demo-core", s.url);
+    let listed = get(&format!("{base}/"));
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    let before = snapshot(&env.path("a"));
+    let r = get(&format!("{base}/demo_core-1.0.0-py3-none-any.whl"));
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(
         r.text()
@@ -191,20 +170,19 @@ fn a_file_that_is_not_what_the_page_says_is_refused() {
         "{}",
         r.text()
     );
-    let r = curl("GET", &format!("{base}/demo_core-1.0.0.tar.gz"), &[], None);
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("publishes no SHA-256"), "{}", r.text());
+    let r = get(&format!("{base}/demo_core-1.0.0.tar.gz"));
+    r.expect(502, "publishes no SHA-256");
     assert_eq!(snapshot(&env.path("a")), before, "nothing stored");
-    let r = curl("GET", &format!("{base}/demo_core-2.0.0.tar.gz"), &[], None);
-    assert_eq!(r.status, 404, "{}", r.text());
-    assert!(r.text().contains("lists no file"), "{}", r.text());
+    let r = get(&format!("{base}/demo_core-2.0.0.tar.gz"));
+    r.expect(404, "lists no file");
     drop(s);
 
-    let down = Server::start(
+    let down = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("pypi={}", dead_url())],
+        &format!("pypi={}", dead_url()),
+        None,
     );
-    let r = curl("GET", &format!("{}/simple/other/", down.url), &[], None);
+    let r = get(&format!("{}/simple/other/", down.url));
     assert_eq!(r.status, 502, "{}", r.text());
 }

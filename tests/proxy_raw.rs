@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::server::{curl, dead_url, Server};
+use common::server::{curl, dead_url, get, pull_through, Server};
 use common::upstream::Upstream;
 use common::{hex_sha256, snapshot, Env};
 
@@ -29,26 +29,27 @@ fn downloads_through_nora_fill_the_bundle_that_serves_them_offline() {
     let up = Upstream::serve_dir(&root);
 
     env.init("a");
-    let a = Server::start(
+    let a = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("raw={}", up.url)],
+        &format!("raw={}", up.url),
+        None,
     );
-    let get = |s: &Server, p: &str| curl("GET", &format!("{}/raw/{p}", s.url), &[], None);
-    let r = get(&a, "tools/tool%201.0.tgz");
+    let raw = |s: &Server, p: &str| get(&format!("{}/raw/{p}", s.url));
+    let r = raw(&a, "tools/tool%201.0.tgz");
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.body == tool);
     assert_eq!(
         r.header("x-checksum-sha256"),
         Some(hex_sha256(&tool).as_str())
     );
-    assert!(get(&a, "tools/tool%201.0.tgz").body == tool);
+    assert!(raw(&a, "tools/tool%201.0.tgz").body == tool);
     assert_eq!(
         up.hits("/tools/tool%201.0.tgz"),
         1,
         "the second download is the bundle's"
     );
-    let r = get(&a, "tools/readme.txt");
+    let r = raw(&a, "tools/readme.txt");
     assert_eq!(
         (r.status, r.text().as_str()),
         (200, "no checksum published\n")
@@ -56,7 +57,7 @@ fn downloads_through_nora_fill_the_bundle_that_serves_them_offline() {
     env.nora("a", &["verify"]).assert().success();
 
     let before = snapshot(&env.path("a"));
-    let r = get(&a, "bad/x.bin");
+    let r = raw(&a, "bad/x.bin");
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(
         r.json()["error"]
@@ -66,16 +67,10 @@ fn downloads_through_nora_fill_the_bundle_that_serves_them_offline() {
         "{}",
         r.text()
     );
-    let r = get(&a, "bad/y.bin");
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(
-        r.text().contains("is not a SHA-256 checksum"),
-        "{}",
-        r.text()
-    );
-    let r = get(&a, "nothing/here.bin");
-    assert_eq!(r.status, 404, "{}", r.text());
-    assert!(r.text().contains("not found upstream"), "{}", r.text());
+    let r = raw(&a, "bad/y.bin");
+    r.expect(502, "is not a SHA-256 checksum");
+    let r = raw(&a, "nothing/here.bin");
+    r.expect(404, "not found upstream");
     assert_eq!(snapshot(&env.path("a")), before, "nothing stored");
     // the bundle's own directories still list
     let dir = curl(
@@ -88,19 +83,17 @@ fn downloads_through_nora_fill_the_bundle_that_serves_them_offline() {
     drop(a);
 
     // the upstream down: a miss is a clear 502, the bundle still answers
-    let down = Server::start(
+    let down = pull_through(
         env.dir.path(),
         &env.path("a"),
-        &["--upstream", &format!("raw={}", dead_url())],
+        &format!("raw={}", dead_url()),
+        None,
     );
-    let r = get(&down, "tools/other.tgz");
-    assert_eq!(r.status, 502, "{}", r.text());
-    assert!(r.text().contains("upstream unavailable"), "{}", r.text());
-    assert!(get(&down, "tools/readme.txt").status == 200);
+    let r = raw(&down, "tools/other.tgz");
+    r.expect(502, "upstream unavailable");
+    assert!(raw(&down, "tools/readme.txt").status == 200);
     drop(down);
 
-    env.carry("a", "b");
-    env.nora("b", &["verify"]).assert().success();
-    let b = Server::start(env.dir.path(), &env.path("b"), &[]);
-    assert!(get(&b, "tools/tool%201.0.tgz").body == tool);
+    let b = env.across("a", "b");
+    assert!(raw(&b, "tools/tool%201.0.tgz").body == tool);
 }

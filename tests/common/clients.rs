@@ -188,3 +188,24 @@ pub fn mvn(dir: &Path, settings: &Path, args: &[&str]) -> Output {
         .output()
         .expect("run mvn")
 }
+
+/// A cargo home at `home` whose crates.io is replaced by the sparse registry `index`
+/// (`sparse+http://…/`), with no retries.
+pub fn crates_io_home(home: &Path, index: &str) -> PathBuf {
+    std::fs::create_dir_all(home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!("[source.crates-io]\nreplace-with = \"nora\"\n[source.nora]\nregistry = \"{index}\"\n[net]\nretry = 0\n"),
+    )
+    .unwrap();
+    home.to_path_buf()
+}
+
+/// `skopeo ARGS` with a 60 s command timeout.
+pub fn skopeo(args: &[&str]) -> Output {
+    Command::new("skopeo")
+        .args(["--command-timeout", "60s"])
+        .args(args)
+        .output()
+        .expect("run skopeo")
+}

@@ -65,6 +65,17 @@ impl Env {
             .success();
         self.nora(to, &["verify"]).assert().success();
     }
+    /// Carries `from` across into a fresh `to` ([`Env::carry`]) and serves `to` with no
+    /// upstream: the far side.
+    pub fn across(&self, from: &str, to: &str) -> server::Server {
+        self.carry(from, to);
+        server::Server::start(self.dir.path(), &self.path(to), &[])
+    }
+    /// `nora ls ECOSYSTEM` of a bundle, as text.
+    pub fn ls(&self, bundle: &str, ecosystem: &str) -> String {
+        let out = self.nora(bundle, &["ls", ecosystem]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
     /// The second crossing: a receipt from `to` carried back, `pack --since` it on `from`,
     /// unpack into `to`, verify. Returns the delta pack's `--json` report.
     pub fn carry_delta(&self, from: &str, to: &str) -> serde_json::Value {

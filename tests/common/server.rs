@@ -130,6 +130,12 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Asserts the status and that the body says `says`.
+    pub fn expect(&self, status: u16, says: &str) -> &Resp {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert!(self.text().contains(says), "{says:?} in {}", self.text());
+        self
+    }
     /// A header's value (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -243,4 +249,19 @@ pub fn metric(server: &Server, name: &str) -> u64 {
 pub fn dead_url() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     format!("http://{}", l.local_addr().unwrap())
+}
+
+/// `GET url` ([`curl`]).
+pub fn get(url: &str) -> Resp {
+    curl("GET", url, &[], None)
+}
+
+/// `nora serve` on `bundle` pulling through from `spec` (`ECOSYSTEM=URL`), with `ttl` as
+/// its `--upstream-ttl` when given (`0s`: metadata refetched on every request).
+pub fn pull_through(dir: &Path, bundle: &Path, spec: &str, ttl: Option<&str>) -> Server {
+    let mut args = vec!["--upstream", spec];
+    if let Some(t) = ttl {
+        args.extend(["--upstream-ttl", t]);
+    }
+    Server::start(dir, bundle, &args)
 }
