@@ -271,7 +271,7 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
         r.json()["error"]
             .as_str()
             .unwrap()
-            .contains("not found upstream"),
+            .contains("nope: not found upstream"),
         "{}",
         r.text()
     );

@@ -21,7 +21,8 @@ pub async fn index(proxy: &Proxy, bundle: &Bundle, name: &str) -> Result<String,
             None,
             valid_index,
         )
-        .await?;
+        .await
+        .map_err(|e| e.about(name))?;
     String::from_utf8(m.body)
         .map_err(|e| ProxyError::Unavailable(format!("the kept index file of {name}: {e}")))
 }

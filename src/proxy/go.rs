@@ -47,6 +47,7 @@ pub async fn list(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta, 
     proxy
         .metadata(bundle, "go", &format!("{module}/@v/list"), url, None, text)
         .await
+        .map_err(|e| e.about(module))
 }
 
 /// `<module>/@latest` from the upstream (or its kept copy).
@@ -55,6 +56,7 @@ pub async fn latest(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta
     proxy
         .metadata(bundle, "go", &format!("{module}/@latest"), url, None, info)
         .await
+        .map_err(|e| e.about(module))
 }
 
 fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {

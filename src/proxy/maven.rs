@@ -66,7 +66,8 @@ pub async fn metadata(proxy: &Proxy, bundle: &Bundle, dir: &str) -> Result<Strin
             None,
             valid,
         )
-        .await?;
+        .await
+        .map_err(|e| e.about(dir))?;
     String::from_utf8(m.body)
         .map_err(|e| ProxyError::Unavailable(format!("the kept {dir}/{METADATA}: {e}")))
 }

@@ -54,13 +54,18 @@ impl ProxyError {
         }
     }
 
+    /// A "not found" that names `what` the client asked for.
+    fn about(self, what: &str) -> ProxyError {
+        match self {
+            ProxyError::NotFound(m) => ProxyError::NotFound(format!("{what}: {m}")),
+            e => e,
+        }
+    }
+
     /// Why fetching `what` (a name and version) through `mirror`'s code failed.
     fn of_failure(e: Failure, what: &str) -> ProxyError {
         match e {
-            Failure::Fetch(e) => match ProxyError::of_fetch(e) {
-                ProxyError::NotFound(m) => ProxyError::NotFound(format!("{what}: {m}")),
-                e => e,
-            },
+            Failure::Fetch(e) => ProxyError::of_fetch(e).about(what),
             Failure::Missing(m) => ProxyError::NotFound(m),
             Failure::Refused(why) => ProxyError::Refused(format!(
                 "refused what the upstream served for {what}: {why}"

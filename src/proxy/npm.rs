@@ -15,7 +15,8 @@ pub async fn packument(proxy: &Proxy, bundle: &Bundle, name: &str) -> Result<Val
     let url = format!("{}/{}", upstream(proxy)?, name.replace('/', "%2f"));
     let m = proxy
         .metadata(bundle, "npm", name, url, Some("application/json"), valid)
-        .await?;
+        .await
+        .map_err(|e| e.about(name))?;
     serde_json::from_slice(&m.body)
         .map_err(|e| ProxyError::Unavailable(format!("the kept packument of {name}: {e}")))
 }

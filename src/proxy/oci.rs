@@ -58,7 +58,7 @@ pub async fn manifest(
                     move || async move { r.manifest(&rp, &t).await },
                 )
                 .await
-                .map_err(|e| named(e, &what))?;
+                .map_err(|e| e.about(&what))?;
             (m.body, m.content_type)
         }
         Reference::Digest(d) => {
@@ -70,7 +70,7 @@ pub async fn manifest(
             let (body, ct) = r
                 .manifest(&rp, &ds)
                 .await
-                .map_err(|e| named(ProxyError::of_fetch(e), &what))?;
+                .map_err(|e| ProxyError::of_fetch(e).about(&what))?;
             let got = Digest::of(&body);
             if &got != d {
                 return Err(ProxyError::Refused(format!(
@@ -191,7 +191,8 @@ pub async fn tags(proxy: &Proxy, bundle: &Bundle, repo: &str) -> Result<Vec<Stri
             valid_tags,
             move || async move { r.tags(&rp).await.map(|b| (b, "application/json".into())) },
         )
-        .await?;
+        .await
+        .map_err(|e| e.about(repo))?;
     let v: serde_json::Value = serde_json::from_slice(&m.body)
         .map_err(|e| ProxyError::Unavailable(format!("the kept tag list of {repo}: {e}")))?;
     Ok(v.get("tags")
@@ -202,11 +203,4 @@ pub async fn tags(proxy: &Proxy, bundle: &Bundle, repo: &str) -> Result<Vec<Stri
                 .collect()
         })
         .unwrap_or_default())
-}
-
-fn named(e: ProxyError, what: &str) -> ProxyError {
-    match e {
-        ProxyError::NotFound(m) => ProxyError::NotFound(format!("{what}: {m}")),
-        e => e,
-    }
 }

@@ -28,7 +28,8 @@ pub async fn files(
             Some(simple::ACCEPT),
             valid,
         )
-        .await?;
+        .await
+        .map_err(|e| e.about(project))?;
     simple::parse(&m.body, &m.content_type, &url).map_err(ProxyError::Unavailable)
 }
 
