@@ -97,3 +97,94 @@ fn downloads_through_nora_fill_the_bundle_that_serves_them_offline() {
     let b = env.across("a", "b");
     assert!(raw(&b, "tools/tool%201.0.tgz").body == tool);
 }
+
+#[test]
+fn upstreams_from_the_config_file_and_environment_with_credentials_and_bad_specs() {
+    let env = Env::new();
+    // the upstream is a nora that lets in only a token's holder
+    env.init("up");
+    let file = env.path("tool.bin");
+    std::fs::write(&file, b"a tool\n").unwrap();
+    env.nora(
+        "up",
+        &[
+            "add",
+            "raw",
+            file.to_str().unwrap(),
+            "--path",
+            "dl/tool.bin",
+        ],
+    )
+    .assert()
+    .success();
+    let token = env.token("up", "mirror", "read");
+    let up = Server::start(env.dir.path(), &env.path("up"), &["--auth"]);
+    let upstream = format!("raw={}/raw", up.url);
+
+    // the token from NORA_UPSTREAM_TOKEN, the upstream from NORA_UPSTREAM
+    env.init("a");
+    let a = Server::start_with_env(
+        env.dir.path(),
+        Some(&env.path("a")),
+        &[],
+        Some(("NORA_UPSTREAM", &upstream)),
+    );
+    get(&format!("{}/raw/dl/tool.bin", a.url)).expect(502, "401");
+    drop(a);
+    let config = env.path("nora.toml");
+    std::fs::write(
+        &config,
+        format!("[upstream]\nraw = \"{}/raw\"\nttl = \"1m\"\n", up.url),
+    )
+    .unwrap();
+    let a = Server::start_with_env(
+        env.dir.path(),
+        Some(&env.path("a")),
+        &["--config", config.to_str().unwrap()],
+        Some(("NORA_UPSTREAM_TOKEN", &token)),
+    );
+    let r = get(&format!("{}/raw/dl/tool.bin", a.url));
+    assert_eq!((r.status, r.text().as_str()), (200, "a tool\n"));
+    assert!(env.ls("a", "raw").contains("dl/tool.bin"));
+    drop(a);
+
+    // bad specs: a clear error, no server
+    for (args, says) in [
+        (
+            vec!["--upstream", "rust=http://127.0.0.1:1"],
+            "unknown ecosystem 'rust'; one of cargo, go, maven, npm, oci, pypi, raw",
+        ),
+        (vec!["--upstream", "npm"], "expected ECOSYSTEM=URL"),
+        (
+            vec!["--upstream", "npm=ftp://127.0.0.1/x"],
+            "the URL must be http or https",
+        ),
+        (
+            vec![
+                "--upstream",
+                "raw=http://127.0.0.1:1",
+                "--upstream-ttl",
+                "soon",
+            ],
+            "upstream TTL 'soon' is not a duration",
+        ),
+    ] {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend(args);
+        let out = env.nora("a", &all).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{all:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{says:?} in {err}");
+    }
+    std::fs::write(&config, "[upstream]\nrust = \"http://x\"\n").unwrap();
+    let out = env
+        .nora("a", &["serve", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rust"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

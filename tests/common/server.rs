@@ -46,6 +46,9 @@ impl Server {
             "NORA_CONFIG",
             "NORA_RAW_MAX_SIZE",
             "NORA_LOG_FORMAT",
+            "NORA_UPSTREAM",
+            "NORA_UPSTREAM_TTL",
+            "NORA_UPSTREAM_TOKEN",
         ] {
             cmd.env_remove(v);
         }
