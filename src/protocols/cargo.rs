@@ -121,14 +121,11 @@ async fn index(ctx: Arc<Context>, req: &Request, prefix: String, name: String) -
 
 /// A pull-through failure in cargo's error format.
 fn failed(e: ProxyError) -> Response {
-    match e {
-        ProxyError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-        ProxyError::Unavailable(m) | ProxyError::Refused(m) => error(StatusCode::BAD_GATEWAY, m),
-    }
+    error(super::upstream_status(&e), e)
 }
 
 async fn download(ctx: Arc<Context>, req: &Request, name: String, version: String) -> Response {
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("cargo").is_some()) {
+    if let Some(proxy) = ctx.upstream("cargo") {
         let (b, n, v) = (ctx.bundle.clone(), name.clone(), version.clone());
         if let Err(CargoError::NotFound(_)) = blocking(move || store::version(&b, &n, &v)).await {
             if let Err(e) = up::download(&proxy, &ctx.bundle, &name, &version).await {

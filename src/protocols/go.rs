@@ -91,7 +91,7 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
         Ok(r) => r,
         Err(m) => return text(StatusCode::BAD_REQUEST, m),
     };
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("go").is_some()) {
+    if let Some(proxy) = ctx.upstream("go") {
         if let Some(r) = pull(&ctx, &proxy, &route).await {
             return r;
         }
@@ -174,10 +174,7 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
 /// text. A list the upstream cannot give falls back to the bundle's own.
 async fn pull(ctx: &Context, proxy: &crate::proxy::Proxy, route: &Route) -> Option<Response> {
     use crate::proxy::{go as up, ProxyError};
-    let failed = |e: ProxyError| match e {
-        ProxyError::NotFound(m) => text(StatusCode::NOT_FOUND, m),
-        ProxyError::Unavailable(m) | ProxyError::Refused(m) => text(StatusCode::BAD_GATEWAY, m),
-    };
+    let failed = |e: ProxyError| text(super::upstream_status(&e), e);
     let meta = |m: crate::proxy::Meta, ct: &str| {
         let ct = if m.content_type.is_empty() {
             ct.to_string()

@@ -57,10 +57,7 @@ pub async fn handle(ctx: Arc<Context>, mut req: Request) -> Response {
 
 /// A pull-through failure as Maven's plain text error.
 fn failed(e: ProxyError) -> Response {
-    match e {
-        ProxyError::NotFound(m) => text(StatusCode::NOT_FOUND, m),
-        ProxyError::Unavailable(m) | ProxyError::Refused(m) => text(StatusCode::BAD_GATEWAY, m),
-    }
+    text(super::upstream_status(&e), e)
 }
 
 /// Pull-through: fetches a file the bundle lacks, or the upstream's metadata of the
@@ -91,7 +88,7 @@ async fn pull(ctx: &Context, proxy: &Proxy, path: &str) -> Result<Option<String>
 
 async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Response {
     let mut upstream_xml = None;
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("maven").is_some()) {
+    if let Some(proxy) = ctx.upstream("maven") {
         match pull(&ctx, &proxy, &path).await {
             Ok(xml) => upstream_xml = xml,
             Err(r) => return r,

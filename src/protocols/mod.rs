@@ -46,6 +46,24 @@ pub struct Limits {
     pub publish: Option<u64>,
 }
 
+impl Context {
+    /// The pull-through state, when `ecosystem` has an upstream.
+    pub fn upstream(&self, ecosystem: &str) -> Option<Arc<crate::proxy::Proxy>> {
+        self.proxy
+            .clone()
+            .filter(|p| p.upstream(ecosystem).is_some())
+    }
+}
+
+/// The status a pull-through failure answers with: 404 when the upstream has no such
+/// thing, 502 when it is down or served something that failed a check.
+pub fn upstream_status(e: &crate::proxy::ProxyError) -> warp::http::StatusCode {
+    match e {
+        crate::proxy::ProxyError::NotFound(_) => warp::http::StatusCode::NOT_FOUND,
+        _ => warp::http::StatusCode::BAD_GATEWAY,
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

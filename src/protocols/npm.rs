@@ -126,8 +126,8 @@ async fn packument(ctx: Arc<Context>, req: &Request, name: String, base: String)
     } else {
         "application/json"
     };
-    let pulled = match ctx.proxy.as_ref().filter(|p| p.upstream("npm").is_some()) {
-        Some(proxy) => match up::packument(proxy, &ctx.bundle, &name).await {
+    let pulled = match ctx.upstream("npm") {
+        Some(proxy) => match up::packument(&proxy, &ctx.bundle, &name).await {
             Ok(doc) => Some(up::answer(&name, doc, own.as_ref(), &base, abbreviated)),
             // a package published to nora alone, or an upstream down: the bundle answers
             Err(ProxyError::NotFound(_) | ProxyError::Unavailable(_)) if own.is_some() => None,
@@ -163,14 +163,11 @@ async fn packument(ctx: Arc<Context>, req: &Request, name: String, base: String)
 
 /// A pull-through failure in npm's error format.
 fn failed(e: ProxyError) -> Response {
-    match e {
-        ProxyError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-        ProxyError::Unavailable(m) | ProxyError::Refused(m) => error(StatusCode::BAD_GATEWAY, m),
-    }
+    error(super::upstream_status(&e), e)
 }
 
 async fn tarball(ctx: Arc<Context>, req: &Request, name: String, file: String) -> Response {
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("npm").is_some()) {
+    if let Some(proxy) = ctx.upstream("npm") {
         let (b, n, f) = (ctx.bundle.clone(), name.clone(), file.clone());
         if let Ok(None) = blocking(move || store::tarball(&b, &n, &f)).await {
             if let Err(e) = up::tarball(&proxy, &ctx.bundle, &name, &file).await {

@@ -259,7 +259,7 @@ async fn catalog(ctx: Arc<Context>, req: &Request) -> Result<Response> {
 async fn tags(ctx: Arc<Context>, req: &Request, name: String) -> Result<Response> {
     let (c, n) = (ctx.clone(), name.clone());
     let own = blocking(move || store::tags(&c.bundle, &n)).await?;
-    let all = match ctx.proxy.clone().filter(|p| p.upstream("oci").is_some()) {
+    let all = match ctx.upstream("oci") {
         Some(proxy) => match (up::tags(&proxy, &ctx.bundle, &name).await, own) {
             (Ok(theirs), own) => {
                 let mut all: Vec<String> = theirs
@@ -321,7 +321,7 @@ async fn get_manifest(
             .into())
         }
     };
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("oci").is_some()) {
+    if let Some(proxy) = ctx.upstream("oci") {
         if let Err(e) = up::manifest(&proxy, &ctx.bundle, &name, &reference).await {
             // the bundle answers what it holds while the upstream cannot
             let (c, n, rf) = (ctx.clone(), name.clone(), reference.clone());
@@ -412,7 +412,7 @@ fn failed(e: ProxyError, code: &'static str) -> ApiError {
 
 async fn get_blob(ctx: Arc<Context>, req: &Request, name: String, d: String) -> Result<Response> {
     let digest = parse_digest(&d)?;
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("oci").is_some()) {
+    if let Some(proxy) = ctx.upstream("oci") {
         if !ctx.bundle.has_blob(&digest) {
             up::blob(&proxy, &ctx.bundle, &name, &digest)
                 .await

@@ -181,8 +181,8 @@ async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Resp
         Err(e) => return pypi_error(e),
     };
     let mut files: Vec<Listed> = Vec::new();
-    if let Some(proxy) = ctx.proxy.as_ref().filter(|p| p.upstream("pypi").is_some()) {
-        match up::files(proxy, &ctx.bundle, &project).await {
+    if let Some(proxy) = ctx.upstream("pypi") {
+        match up::files(&proxy, &ctx.bundle, &project).await {
             Ok(listed) => {
                 files = listed
                     .into_iter()
@@ -291,14 +291,11 @@ async fn project_page(ctx: Arc<Context>, req: &Request, project: String) -> Resp
 
 /// A pull-through failure as PyPI's plain text error.
 fn failed(e: ProxyError) -> Response {
-    match e {
-        ProxyError::NotFound(m) => text(StatusCode::NOT_FOUND, m),
-        ProxyError::Unavailable(m) | ProxyError::Refused(m) => text(StatusCode::BAD_GATEWAY, m),
-    }
+    text(super::upstream_status(&e), e)
 }
 
 async fn download(ctx: Arc<Context>, req: &Request, project: String, file: String) -> Response {
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("pypi").is_some()) {
+    if let Some(proxy) = ctx.upstream("pypi") {
         let name = file.strip_suffix(".metadata").unwrap_or(&file).to_string();
         let (b, p, n) = (ctx.bundle.clone(), normalize(&project), name.clone());
         if let Ok(None) = blocking(move || store::file(&b, &p, &n)).await {

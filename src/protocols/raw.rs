@@ -73,7 +73,7 @@ async fn dispatch(ctx: Arc<Context>, mut req: Request) -> Result<Response, Respo
 
 async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Result<Response, Response> {
     let mut upstream_lacks = None;
-    if let Some(proxy) = ctx.proxy.clone().filter(|p| p.upstream("raw").is_some()) {
+    if let Some(proxy) = ctx.upstream("raw") {
         let (b, p) = (ctx.bundle.clone(), path.clone());
         if let Ok(None) = blocking(move || store::get(&b, &p)).await {
             use crate::proxy::ProxyError;
