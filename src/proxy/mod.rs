@@ -1,9 +1,10 @@
 //! Pull-through ("mirror by use", `nora serve --upstream ECOSYSTEM=URL`): a miss is
 //! fetched from the upstream, checked as `nora mirror` checks it, stored in the bundle and
-//! answered; later requests are answered from the bundle. Metadata documents (module
-//! lists, packuments, simple pages, index files, maven-metadata.xml, tags, …) are kept as `upstream-meta` records, refetched once older than the TTL, and
-//! answered from the bundle while the upstream is down. Protocol modules ask this module;
-//! it speaks HTTP only to upstreams.
+//! answered; later requests are answered from the bundle. Metadata documents (packuments,
+//! simple pages, index files, maven-metadata.xml, tags, module lists, …) are kept as
+//! `upstream-meta` records, refetched once older than the TTL, and answered from the bundle
+//! while the upstream is down. Protocol modules ask this module; it speaks HTTP only to
+//! upstreams.
 
 pub mod cargo;
 pub mod flight;
