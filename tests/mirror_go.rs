@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::server::{require, Server};
 use common::{fixtures, snapshot, Env};
 use std::path::Path;
@@ -60,16 +62,6 @@ fn built_across(env: &Env, app: &Path, cache: &str) -> String {
     ));
     let run = Command::new(app.join("app-bin")).output().unwrap();
     String::from_utf8_lossy(&run.stdout).trim().to_string()
-}
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// An upstream bundle with two modules and an app whose go.sum the real go command wrote
@@ -232,12 +224,7 @@ fn bad_sums_missing_modules_and_a_dead_upstream() {
     // a lockfile that is not a go.sum
     std::fs::write(env.path("not.sum"), "{\"lockfileVersion\": 3}\n").unwrap();
     let o = mirror(&env, "d", &env.path("not.sum"), &proxy, &[]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("not.sum:1"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::fails_with(&o, "not.sum:1");
 
     // the upstream is down
     drop(up);

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::server::{require, Server};
 use common::{fixtures, snapshot, Env};
 use std::io::BufRead;
@@ -169,15 +171,6 @@ fn build(env: &Env, app: &Path, proxy: &str, gosumdb: &str, cache: &str) -> std:
     )
 }
 
-fn ok(o: &std::process::Output) {
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 fn sorted_lines(p: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_to_string(p)
         .unwrap()
@@ -263,19 +256,9 @@ fn checksum_database_carried_across_and_checked_by_go_offline() {
     db.signal("STOP");
     env.carry("a", "b");
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
-    let supported = common::server::curl(
-        "GET",
-        &format!("{}/go/sumdb/sumdb.test/supported", far.url),
-        &[],
-        None,
-    );
+    let supported = common::server::get(&format!("{}/go/sumdb/sumdb.test/supported", far.url));
     assert_eq!(supported.status, 200);
-    let other = common::server::curl(
-        "GET",
-        &format!("{}/go/sumdb/sum.golang.org/supported", far.url),
-        &[],
-        None,
-    );
+    let other = common::server::get(&format!("{}/go/sumdb/sum.golang.org/supported", far.url));
     assert_eq!(other.status, 404);
     assert!(
         other.text().contains("not in this bundle"),
@@ -303,12 +286,7 @@ fn checksum_database_carried_across_and_checked_by_go_offline() {
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
     // the same module cache: go remembers the tree of 603 and checks the growth to 604
     ok(&build_on_b(&env, &app, &far, &db.key, "gohome-b"));
-    let latest = common::server::curl(
-        "GET",
-        &format!("{}/go/sumdb/sumdb.test/latest", far.url),
-        &[],
-        None,
-    );
+    let latest = common::server::get(&format!("{}/go/sumdb/sumdb.test/latest", far.url));
     assert!(
         latest.text().starts_with("go.sum database tree\n604\n"),
         "{}",
@@ -418,12 +396,7 @@ fn wrong_keys_and_disagreeing_hashes_leave_the_bundle_clean() {
 
     // a key that is not one
     let out = mirror(&env, "c", &sum, &upstream.url, "sumdb.test+1234+AAAA");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not a checksum database key"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::fails_with(&out, "is not a checksum database key");
     assert_eq!(snapshot(&env.path("c")), before);
 }
 

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::clients::{maven_settings, mvn};
 use common::server::{require, Server};
 use common::{json, snapshot, Env};
@@ -271,12 +273,7 @@ fn cycle(env: &Env, repo: &str, up: Box<dyn std::any::Any>) {
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
     let settings = maven_settings(&env.path("mvn-far"), &far.url, "unused");
     let o = mvn(&app, &settings, &[RESOLVE, "-DoutputFile=deps.txt"]);
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ok(&o);
     let deps = std::fs::read_to_string(app.join("deps.txt")).unwrap();
     for want in [
         "org.acme:lib-a:jar:1.0:compile",
@@ -290,12 +287,7 @@ fn cycle(env: &Env, repo: &str, up: Box<dyn std::any::Any>) {
         "{deps}"
     );
     let o = mvn(&app, &settings, &["compile"]);
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ok(&o);
     assert!(app.join("target/classes/app/Main.class").is_file());
 }
 

@@ -5,17 +5,14 @@
 
 mod common;
 
+use common::ok;
+
 use common::clients::skopeo;
 
 use common::fixtures::oci_layout;
 use common::server::{curl, require, Server};
 use common::{json, snapshot, Env};
 use std::process::Output;
-
-fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    o
-}
 
 fn mirror(env: &Env, bundle: &str, args: &[&str]) -> Output {
     let mut all = vec!["--json", "mirror"];
@@ -35,7 +32,7 @@ fn from_docker_registry_one_platform_across_the_gap() {
     let host = reg.url.trim_start_matches("http://").to_string();
     let multi_layout = env.path("multi");
     let index = oci_layout(&multi_layout, "app", "v1", "multi");
-    ok(skopeo(&[
+    ok(&skopeo(&[
         "copy",
         "--all",
         "--preserve-digests",
@@ -45,7 +42,7 @@ fn from_docker_registry_one_platform_across_the_gap() {
     ]));
     let single_layout = env.path("single");
     oci_layout(&single_layout, "app", "v1", "single");
-    ok(skopeo(&[
+    ok(&skopeo(&[
         "copy",
         "--override-arch",
         "amd64",
@@ -115,19 +112,19 @@ fn from_docker_registry_one_platform_across_the_gap() {
     env.nora("b", &["verify"]).assert().success();
     let far = Server::start(env.dir.path(), &env.path("b"), &[]);
     let far_host = far.host.clone();
-    let raw = ok(skopeo(&[
+    let raw = ok(&skopeo(&[
         "inspect",
         "--raw",
         "--tls-verify=false",
         &format!("docker://{far_host}/org/multi:1.0"),
     ]));
     assert_eq!(
-        common::sha256_hex(&raw.stdout),
+        common::sha256_hex(raw.as_bytes()),
         index,
         "the index crosses byte for byte"
     );
     let pulled = env.path("pulled");
-    ok(skopeo(&[
+    ok(&skopeo(&[
         "copy",
         "--override-arch",
         "amd64",
@@ -135,7 +132,7 @@ fn from_docker_registry_one_platform_across_the_gap() {
         &format!("docker://{far_host}/org/multi:1.0"),
         &format!("oci:{}:amd64", pulled.display()),
     ]));
-    ok(skopeo(&[
+    ok(&skopeo(&[
         "copy",
         "--src-tls-verify=false",
         &format!("docker://{far_host}/org/single:1.0"),

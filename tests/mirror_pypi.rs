@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::clients::{pip, venv};
 use common::fixtures::{sdist, wheel_tagged};
 use common::server::{require, Server};
@@ -188,12 +190,7 @@ fn cycle(env: &Env, up: Upstream) {
             &format!("{}/simple/", far.url),
         ],
     );
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ok(&o);
     let run = std::process::Command::new(v.join("bin/python"))
         .args([
             "-c",
@@ -276,12 +273,7 @@ fn uv_lock_tampered_hashes_unknown_projects_and_unpinned_lines() {
     assert_eq!(out.status.code(), Some(1));
     std::fs::write(dir.join("uv.lock"), "[[package]\n").unwrap();
     let out = mirror(&env, "c", &up.index, &dir.join("uv.lock"), &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not a uv.lock file"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::fails_with(&out, "is not a uv.lock file");
     assert_eq!(snapshot(&env.path("c")), before);
 }
 

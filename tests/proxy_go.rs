@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::server::{dead_url, get, metric, poll, pull_through, require};
+use common::ok;
+
+use common::server::{dead_url, get, poll, pull_through, require, two_at_once};
 use common::upstream::{Gate, Route, Upstream};
 use common::{fixtures, snapshot, Env};
 use std::path::Path;
@@ -24,16 +26,6 @@ fn publish(
     std::fs::create_dir_all(&work).unwrap();
     let zip = fixtures::go_zip_requiring(&work, module, version, requires);
     fixtures::goproxy_layout(root, module, version, &zip)
-}
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[test]
@@ -196,22 +188,7 @@ fn concurrent_misses_fetch_once_and_bad_upstream_answers_store_nothing() {
     let url = format!("{}/go{zip_path}", s.url);
 
     // two clients ask for the same uncached zip at once: one upstream fetch
-    let first = {
-        let url = url.clone();
-        std::thread::spawn(move || get(&url))
-    };
-    poll("the first request to reach the upstream", || {
-        up.hits(&zip_path) == 1
-    });
-    let second = {
-        let url = url.clone();
-        std::thread::spawn(move || get(&url))
-    };
-    poll("the second request to join the fetch", || {
-        metric(&s, "nora_upstream_joined_total") == 1
-    });
-    gate.open();
-    for r in [first.join().unwrap(), second.join().unwrap()] {
+    for r in two_at_once(&s, &url, &up, &zip_path, &gate) {
         assert_eq!(r.status, 200);
         assert!(r.body == zip, "both get the upstream's zip");
     }

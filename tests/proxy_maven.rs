@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::clients::{maven_settings, mvn};
 use common::server::{dead_url, get, pull_through, require};
 use common::upstream::Upstream;
@@ -73,12 +75,7 @@ fn repository(env: &Env) -> std::path::PathBuf {
 fn resolve(env: &Env, app: &Path, url: &str, local: &str) -> String {
     let settings = maven_settings(&env.path(local), url, "unused");
     let o = mvn(app, &settings, &[RESOLVE, "-DoutputFile=deps.txt"]);
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ok(&o);
     std::fs::read_to_string(app.join("deps.txt")).unwrap()
 }
 

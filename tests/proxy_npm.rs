@@ -6,7 +6,7 @@
 mod common;
 
 use common::clients::{npm_package, Npm};
-use common::server::{curl, dead_url, get, metric, poll, pull_through, require};
+use common::server::{curl, dead_url, get, pull_through, require, two_at_once};
 use common::upstream::{Gate, Route, Upstream};
 use common::{snapshot, Env};
 use std::path::Path;
@@ -15,10 +15,6 @@ fn installed(app: &Path, rel: &str) -> String {
     let p = app.join(rel).join("package.json");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
     v["version"].as_str().unwrap().to_string()
-}
-
-fn ls(env: &Env, bundle: &str) -> String {
-    String::from_utf8_lossy(&env.nora(bundle, &["ls", "npm"]).output().unwrap().stdout).into_owned()
 }
 
 #[test]
@@ -82,7 +78,7 @@ fn a_ci_install_through_nora_fills_the_bundle_that_installs_offline() {
         )),
         "tarballs come from nora: {lock}"
     );
-    let held = ls(&env, "a");
+    let held = env.ls("a", "npm");
     for v in [
         "left@1.0.0",
         "left@2.0.0",
@@ -229,27 +225,12 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
     let url = format!("{}/npm/left/-/left-1.0.0.tgz", s.url);
 
     // two clients ask for the same uncached tarball at once: one upstream fetch
-    let first = {
-        let url = url.clone();
-        std::thread::spawn(move || get(&url))
-    };
-    poll("the first request to reach the upstream", || {
-        up.hits("/left/-/left-1.0.0.tgz") == 1
-    });
-    let second = {
-        let url = url.clone();
-        std::thread::spawn(move || get(&url))
-    };
-    poll("the second request to join the fetch", || {
-        metric(&s, "nora_upstream_joined_total") == 1
-    });
-    gate.open();
-    for r in [first.join().unwrap(), second.join().unwrap()] {
+    for r in two_at_once(&s, &url, &up, "/left/-/left-1.0.0.tgz", &gate) {
         assert_eq!(r.status, 200);
         assert!(r.body == good, "both get the upstream's tarball");
     }
     assert_eq!(up.hits("/left/-/left-1.0.0.tgz"), 1);
-    assert!(ls(&env, "a").contains("left@1.0.0"));
+    assert!(env.ls("a", "npm").contains("left@1.0.0"));
     let tags = get(&format!("{}/npm/-/package/left/dist-tags", s.url));
     assert_eq!(tags.json()["latest"], "1.0.0");
 
@@ -287,7 +268,7 @@ fn concurrent_misses_fetch_once_and_a_tarball_failing_its_integrity_is_refused()
             .all(|k| !k.contains(&bad_blob) && (k.starts_with("blobs/") || k.contains("_upstream"))),
         "{added:?}"
     );
-    assert!(!ls(&env, "a").contains("bad@"));
+    assert!(!env.ls("a", "npm").contains("bad@"));
     drop(s);
 
     // the upstream is down and nothing is kept for a tarball's package: a clear 502

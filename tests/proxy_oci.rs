@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::clients::skopeo;
 
 use common::fixtures::oci_layout;
@@ -14,11 +16,6 @@ use common::upstream::{Route, Upstream};
 use common::{hex_sha256, snapshot, Env};
 use std::path::Path;
 use std::process::Output;
-
-fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    o
-}
 
 fn pull(server: &Server, arch: &str, dest: &Path) -> Output {
     skopeo(&[
@@ -76,7 +73,7 @@ fn a_ci_pull_through_nora_fills_the_bundle_that_pulls_offline() {
     };
     let layout = env.path("multi");
     let index = oci_layout(&layout, "app", "v1", "multi");
-    ok(skopeo(&[
+    ok(&skopeo(&[
         "copy",
         "--all",
         "--preserve-digests",
@@ -101,7 +98,7 @@ fn a_ci_pull_through_nora_fills_the_bundle_that_pulls_offline() {
         &format!("oci={}", reg.url),
         Some("0s"),
     );
-    ok(pull(&a, "amd64", &env.path("out-a1")));
+    ok(&pull(&a, "amd64", &env.path("out-a1")));
     assert!(
         has_blob(&env, "a", &index) && has_blob(&env, "a", &amd.1) && has_blob(&env, "a", &amd.2)
     );
@@ -118,7 +115,7 @@ fn a_ci_pull_through_nora_fills_the_bundle_that_pulls_offline() {
 
     // the upstream goes down: the kept tag answers, the platform held pulls
     drop(reg);
-    ok(pull(&a, "amd64", &env.path("out-a2")));
+    ok(&pull(&a, "amd64", &env.path("out-a2")));
     assert!(
         a.log().contains("upstream down; answering the kept copy"),
         "{}",
@@ -139,7 +136,7 @@ fn a_ci_pull_through_nora_fills_the_bundle_that_pulls_offline() {
 
     // across the gap: B pulls the platform with no upstream at all
     let b = env.across("a", "b");
-    ok(pull(&b, "amd64", &env.path("out-b")));
+    ok(&pull(&b, "amd64", &env.path("out-b")));
     assert!(!pull(&b, "arm64", &env.path("out-b-arm")).status.success());
 }
 

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::clients::{pip, venv};
 use common::fixtures::{sdist, wheel_tagged};
 use common::server::{dead_url, get, pull_through, require};
@@ -14,12 +16,7 @@ use std::path::Path;
 
 fn installs(v: &Path, index: &str, what: &str) -> String {
     let o = pip(v, &["install", what, "--index-url", index]);
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ok(&o);
     let run = std::process::Command::new(v.join("bin/python"))
         .args([
             "-c",

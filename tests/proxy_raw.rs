@@ -171,20 +171,12 @@ fn upstreams_from_the_config_file_and_environment_with_credentials_and_bad_specs
     ] {
         let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
         all.extend(args);
-        let out = env.nora("a", &all).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{all:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(says), "{says:?} in {err}");
+        common::fails_with(&env.nora("a", &all).output().unwrap(), says);
     }
     std::fs::write(&config, "[upstream]\nrust = \"http://x\"\n").unwrap();
     let out = env
         .nora("a", &["serve", "--config", config.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("rust"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::fails_with(&out, "rust");
 }

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::server::{curl, Server};
 use common::{snapshot, Env};
 use std::path::Path;
@@ -39,10 +41,6 @@ fn lib_crate(env: &Env, version: &str) -> std::path::PathBuf {
     .unwrap();
     std::fs::write(dir.join("src/lib.rs"), "pub fn answer() -> u32 { 42 }\n").unwrap();
     dir
-}
-
-fn ok(o: &std::process::Output) {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::server::{curl, require, Server};
 use common::{fixtures, snapshot, Env};
 use std::path::{Path, PathBuf};
@@ -18,15 +20,6 @@ fn settings(env: &Env, s: &Server, password: &str, tag: &str) -> PathBuf {
 
 fn mvn(dir: &Path, settings: &Path, args: &[&str]) -> std::process::Output {
     common::clients::mvn(dir, settings, args)
-}
-
-fn ok(o: &std::process::Output) {
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 fn deploy(

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::ok;
+
 use common::server::{curl, require, Server};
 use common::{snapshot, Env};
 use std::path::{Path, PathBuf};
@@ -72,16 +74,6 @@ fn pip(venv: &Path, args: &[&str]) -> std::process::Output {
 
 fn venv(env: &Env, name: &str, system: bool) -> PathBuf {
     common::clients::venv(&env.path(name), system)
-}
-
-fn ok(o: &std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn sha256(p: &Path) -> String {

@@ -164,6 +164,25 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
     m
 }
 
+/// Asserts that a command exited 1 with `says` in its stderr.
+pub fn fails_with(o: &std::process::Output, says: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(says), "{says:?} in {err}");
+}
+
+/// Asserts that a command succeeded (showing its stdout and stderr when it did not);
+/// returns its stdout.
+pub fn ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// Parses stdout of a `--json` run that must have succeeded.
 pub fn ok_json(out: &std::process::Output) -> serde_json::Value {
     assert!(

@@ -268,3 +268,29 @@ pub fn pull_through(dir: &Path, bundle: &Path, spec: &str, ttl: Option<&str>) ->
     }
     Server::start(dir, bundle, &args)
 }
+
+/// Two clients GET `url` of `server` at once while `upstream` holds `path` behind `gate`:
+/// waits for the first to reach the upstream and for the second to join its fetch (nora's
+/// `nora_upstream_joined_total`), then opens the gate. Returns both answers.
+pub fn two_at_once(
+    server: &Server,
+    url: &str,
+    upstream: &super::upstream::Upstream,
+    path: &str,
+    gate: &super::upstream::Gate,
+) -> [Resp; 2] {
+    let client = || {
+        let url = url.to_string();
+        std::thread::spawn(move || get(&url))
+    };
+    let first = client();
+    poll("the first request to reach the upstream", || {
+        upstream.hits(path) == 1
+    });
+    let second = client();
+    poll("the second request to join the fetch", || {
+        metric(server, "nora_upstream_joined_total") == 1
+    });
+    gate.open();
+    [first.join().unwrap(), second.join().unwrap()]
+}
