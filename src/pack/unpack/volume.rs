@@ -305,6 +305,9 @@ pub fn check_volume(head: &VolumeHead) -> Result<u64> {
 /// Bytes streamed between two early writeback requests.
 const FLUSH_EVERY: u64 = 128 << 20;
 
+/// Threads writing small entries.
+const WRITERS: usize = 2;
+
 /// Entries up to this size are written by the writer threads.
 const SMALL: u64 = 256 * 1024;
 
@@ -344,9 +347,15 @@ pub(super) fn read_volume(
     let write_error: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
     std::thread::scope(|scope| -> Result<()> {
         // small verified files go to two writer threads, so file creation overlaps with
-        // decompressing and hashing the next entries
-        let (wtx, wrx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(8);
-        let wrx = std::sync::Arc::new(std::sync::Mutex::new(wrx));
+        // decompressing and hashing the next entries; each writer creates in a directory
+        // of its own, so neither waits on the other's directory lock
+        let mut writers = Vec::with_capacity(WRITERS);
+        for k in 0..WRITERS {
+            let dir = work.path().join(format!("w{k}"));
+            fs::create_dir(&dir).at("create directory", &dir)?;
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(4);
+            writers.push((dir, tx, rx));
+        }
         // a flusher starts writeback every FLUSH_EVERY bytes, so the disk writes overlap with
         // streaming instead of all waiting for the commit's sync
         let (ftx, frx) = std::sync::mpsc::sync_channel::<()>(1);
@@ -357,21 +366,22 @@ pub(super) fn read_volume(
             }
         });
         let mut unflushed = 0u64;
-        for _ in 0..2 {
-            let wrx = wrx.clone();
+        let mut queues = Vec::with_capacity(WRITERS);
+        for (dir, tx, rx) in writers {
+            queues.push((dir, tx));
             let write_error = &write_error;
-            scope.spawn(move || loop {
-                let job = wrx.lock().expect("writer queue").recv();
-                let Ok((path, data)) = job else { break };
-                if let Err(e) = fs::write(&path, &data) {
-                    write_error
-                        .lock()
-                        .expect("writer error")
-                        .get_or_insert(Error::Io {
-                            action: "write",
-                            path,
-                            source: e,
-                        });
+            scope.spawn(move || {
+                while let Ok((path, data)) = rx.recv() {
+                    if let Err(e) = fs::write(&path, &data) {
+                        write_error
+                            .lock()
+                            .expect("writer error")
+                            .get_or_insert(Error::Io {
+                                action: "write",
+                                path,
+                                source: e,
+                            });
+                    }
                 }
             });
         }
@@ -390,7 +400,7 @@ pub(super) fn read_volume(
                     EntryKind::Blob | EntryKind::Part => {
                         let existing =
                             want.kind == EntryKind::Blob && present.contains(&want.digest);
-                        let dest = work.path().join(i.to_string());
+                        let mut dest = work.path().join(i.to_string());
                         let mut written = true;
                         if existing {
                             crate::bundle::ingest::touch(&bundle.blob_path(&want.digest));
@@ -406,7 +416,9 @@ pub(super) fn read_volume(
                                 file,
                                 &path,
                             )?)?;
-                            wtx.send((dest.clone(), data))
+                            let (dir, tx) = &queues[i % WRITERS];
+                            dest = dir.join(i.to_string());
+                            tx.send((dest.clone(), data))
                                 .map_err(|_| Error::Other("writer threads stopped".into()))?;
                         } else {
                             let mut out = File::create(&dest).at("create", &dest)?;
@@ -451,7 +463,7 @@ pub(super) fn read_volume(
             }
             cursor.finish()?;
         }
-        drop(wtx);
+        drop(queues);
         drop(ftx);
         Ok(())
     })?;
