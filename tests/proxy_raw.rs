@@ -90,7 +90,7 @@ fn downloads_through_nora_fill_the_bundle_that_serves_them_offline() {
         None,
     );
     let r = raw(&down, "tools/other.tgz");
-    r.expect(502, "upstream unavailable");
+    r.expect(502, "tools/other.tgz: upstream unavailable");
     assert!(raw(&down, "tools/readme.txt").status == 200);
     drop(down);
 

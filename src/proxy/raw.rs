@@ -23,7 +23,15 @@ pub async fn file(proxy: &Proxy, bundle: &Bundle, path: &str) -> Result<(), Prox
                     ))
                 })?),
                 Err(FetchError::NotFound(_)) => None,
-                Err(e) => return Err(ProxyError::of_fetch(e)),
+                // the checksum is asked for first: name the file the client wants
+                Err(e) => {
+                    return Err(match ProxyError::of_fetch(e) {
+                        ProxyError::Unavailable(m) => ProxyError::Unavailable(format!(
+                            "{path}: {m} (while fetching its .sha256)"
+                        )),
+                        other => other,
+                    })
+                }
             };
             crate::mirror::raw::fetch(&b, &url, &path, want.as_deref(), &c)
                 .await
