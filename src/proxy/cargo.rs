@@ -11,7 +11,11 @@ use serde_json::Value;
 
 /// The upstream's index file of `name` (or its kept copy).
 pub async fn index(proxy: &Proxy, bundle: &Bundle, name: &str) -> Result<String, ProxyError> {
-    let url = format!("{}/{}", upstream(proxy)?, index_path(name));
+    let url = format!(
+        "{}/{}",
+        proxy.configured("cargo", "Cargo")?,
+        index_path(name)
+    );
     let m = proxy
         .metadata(
             bundle,
@@ -100,7 +104,7 @@ pub async fn download(
         checksum: field("cksum").to_string(),
         source: String::new(),
     };
-    let config = format!("{}/config.json", upstream(proxy)?);
+    let config = format!("{}/config.json", proxy.configured("cargo", "Cargo")?);
     let dl = proxy
         .metadata(bundle, "cargo", "config.json", config, None, valid_config)
         .await?;
@@ -124,12 +128,6 @@ pub async fn download(
             },
         )
         .await
-}
-
-fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {
-    proxy
-        .upstream("cargo")
-        .ok_or_else(|| ProxyError::NotFound("no Cargo upstream is configured".into()))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub async fn version(
     module: &str,
     version: &str,
 ) -> Result<(), ProxyError> {
-    let up = upstream(proxy)?.to_string();
+    let up = proxy.configured("go", "Go")?.to_string();
     let (b, c) = (bundle.clone(), proxy.client.clone());
     let pin = Pinned {
         module: module.to_string(),
@@ -43,7 +43,11 @@ pub async fn version(
 
 /// `<module>/@v/list` from the upstream (or its kept copy).
 pub async fn list(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta, ProxyError> {
-    let url = format!("{}/{}/@v/list", upstream(proxy)?, escape(module));
+    let url = format!(
+        "{}/{}/@v/list",
+        proxy.configured("go", "Go")?,
+        escape(module)
+    );
     proxy
         .metadata(bundle, "go", &format!("{module}/@v/list"), url, None, text)
         .await
@@ -52,17 +56,15 @@ pub async fn list(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta, 
 
 /// `<module>/@latest` from the upstream (or its kept copy).
 pub async fn latest(proxy: &Proxy, bundle: &Bundle, module: &str) -> Result<Meta, ProxyError> {
-    let url = format!("{}/{}/@latest", upstream(proxy)?, escape(module));
+    let url = format!(
+        "{}/{}/@latest",
+        proxy.configured("go", "Go")?,
+        escape(module)
+    );
     proxy
         .metadata(bundle, "go", &format!("{module}/@latest"), url, None, info)
         .await
         .map_err(|e| e.about(module))
-}
-
-fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {
-    proxy
-        .upstream("go")
-        .ok_or_else(|| ProxyError::NotFound("no Go upstream is configured".into()))
 }
 
 fn text(body: &[u8], _: &str) -> Result<(), String> {

@@ -34,7 +34,7 @@ pub async fn file(proxy: &Proxy, bundle: &Bundle, path: &str) -> Result<(), Prox
         )));
     }
     let (up, b, c) = (
-        upstream(proxy)?.to_string(),
+        proxy.configured("maven", "Maven")?.to_string(),
         bundle.clone(),
         proxy.client.clone(),
     );
@@ -56,7 +56,7 @@ pub async fn file(proxy: &Proxy, bundle: &Bundle, path: &str) -> Result<(), Prox
 /// The upstream's `maven-metadata.xml` of directory `dir` (or its kept copy).
 pub async fn metadata(proxy: &Proxy, bundle: &Bundle, dir: &str) -> Result<String, ProxyError> {
     reserved(dir)?;
-    let url = format!("{}/{dir}/{METADATA}", upstream(proxy)?);
+    let url = format!("{}/{dir}/{METADATA}", proxy.configured("maven", "Maven")?);
     let m = proxy
         .metadata(
             bundle,
@@ -127,12 +127,6 @@ fn reserved(path: &str) -> Result<(), ProxyError> {
         ))),
         _ => Ok(()),
     }
-}
-
-fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {
-    proxy
-        .upstream("maven")
-        .ok_or_else(|| ProxyError::NotFound("no Maven upstream is configured".into()))
 }
 
 #[cfg(test)]

@@ -160,6 +160,12 @@ impl Proxy {
         self.urls.get(ecosystem).map(String::as_str)
     }
 
+    /// The upstream URL of `ecosystem`; a not-found naming it `label` when none is set.
+    fn configured(&self, ecosystem: &str, label: &str) -> Result<&str, ProxyError> {
+        self.upstream(ecosystem)
+            .ok_or_else(|| ProxyError::NotFound(format!("no {label} upstream is configured")))
+    }
+
     /// Runs `fetch` for `key` once however many ask at the same time.
     async fn artifact<F>(&self, key: &str, fetch: impl FnOnce() -> F) -> Result<(), ProxyError>
     where

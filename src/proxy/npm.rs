@@ -12,7 +12,11 @@ use serde_json::{json, Map, Value};
 
 /// The upstream's full packument of `name` (or its kept copy).
 pub async fn packument(proxy: &Proxy, bundle: &Bundle, name: &str) -> Result<Value, ProxyError> {
-    let url = format!("{}/{}", upstream(proxy)?, name.replace('/', "%2f"));
+    let url = format!(
+        "{}/{}",
+        proxy.configured("npm", "npm")?,
+        name.replace('/', "%2f")
+    );
     let m = proxy
         .metadata(bundle, "npm", name, url, Some("application/json"), valid)
         .await
@@ -60,7 +64,7 @@ pub async fn tarball(
         integrity: Some(integrity),
     };
     let (up, b, c) = (
-        upstream(proxy)?.to_string(),
+        proxy.configured("npm", "npm")?.to_string(),
         bundle.clone(),
         proxy.client.clone(),
     );
@@ -161,12 +165,6 @@ pub fn answer(
         "dist-tags": upstream.get("dist-tags").cloned().unwrap_or_else(|| json!({})),
         "versions": versions,
     })
-}
-
-fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {
-    proxy
-        .upstream("npm")
-        .ok_or_else(|| ProxyError::NotFound("no npm upstream is configured".into()))
 }
 
 #[cfg(test)]

@@ -9,7 +9,11 @@ use crate::ecosystems::pypi::normalize;
 use crate::upstream::simple::{self, IndexFile};
 
 fn page_url(proxy: &Proxy, project: &str) -> Result<String, ProxyError> {
-    Ok(format!("{}/{}/", upstream(proxy)?, normalize(project)))
+    Ok(format!(
+        "{}/{}/",
+        proxy.configured("pypi", "PyPI")?,
+        normalize(project)
+    ))
 }
 
 /// The files the upstream's page of `project` lists (or its kept copy's).
@@ -69,10 +73,4 @@ pub async fn file(
                 .map_err(|e| ProxyError::of_failure(e, &f.filename))
         })
         .await
-}
-
-fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {
-    proxy
-        .upstream("pypi")
-        .ok_or_else(|| ProxyError::NotFound("no PyPI upstream is configured".into()))
 }

@@ -8,7 +8,7 @@ use crate::upstream::FetchError;
 
 /// Fetches and stores `path` unless the bundle holds it already.
 pub async fn file(proxy: &Proxy, bundle: &Bundle, path: &str) -> Result<(), ProxyError> {
-    let url = format!("{}/{}", upstream(proxy)?, encode(path));
+    let url = format!("{}/{}", proxy.configured("raw", "raw")?, encode(path));
     let (b, c, path) = (bundle.clone(), proxy.client.clone(), path.to_string());
     proxy
         .artifact(&format!("raw:{path}"), move || async move {
@@ -60,12 +60,6 @@ fn encode(path: &str) -> String {
         .remove(b'~')
         .remove(b'/');
     percent_encoding::utf8_percent_encode(path, SET).to_string()
-}
-
-fn upstream(proxy: &Proxy) -> Result<&str, ProxyError> {
-    proxy
-        .upstream("raw")
-        .ok_or_else(|| ProxyError::NotFound("no raw upstream is configured".into()))
 }
 
 #[cfg(test)]
