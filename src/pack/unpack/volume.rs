@@ -349,25 +349,11 @@ pub(super) fn read_volume(
         // small verified files go to two writer threads, so file creation overlaps with
         // decompressing and hashing the next entries; each writer creates in a directory
         // of its own, so neither waits on the other's directory lock
-        let mut writers = Vec::with_capacity(WRITERS);
+        let mut queues = Vec::with_capacity(WRITERS);
         for k in 0..WRITERS {
             let dir = work.path().join(format!("w{k}"));
             fs::create_dir(&dir).at("create directory", &dir)?;
             let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(4);
-            writers.push((dir, tx, rx));
-        }
-        // a flusher starts writeback every FLUSH_EVERY bytes, so the disk writes overlap with
-        // streaming instead of all waiting for the commit's sync
-        let (ftx, frx) = std::sync::mpsc::sync_channel::<()>(1);
-        let flush_dir = work.path().to_path_buf();
-        scope.spawn(move || {
-            while frx.recv().is_ok() {
-                let _ = crate::bundle::sync_paths(&flush_dir, &[]);
-            }
-        });
-        let mut unflushed = 0u64;
-        let mut queues = Vec::with_capacity(WRITERS);
-        for (dir, tx, rx) in writers {
             queues.push((dir, tx));
             let write_error = &write_error;
             scope.spawn(move || {
@@ -385,6 +371,16 @@ pub(super) fn read_volume(
                 }
             });
         }
+        // a flusher starts writeback every FLUSH_EVERY bytes, so the disk writes overlap with
+        // streaming instead of all waiting for the commit's sync
+        let (ftx, frx) = std::sync::mpsc::sync_channel::<()>(1);
+        let flush_dir = work.path().to_path_buf();
+        scope.spawn(move || {
+            while frx.recv().is_ok() {
+                let _ = crate::bundle::sync_paths(&flush_dir, &[]);
+            }
+        });
+        let mut unflushed = 0u64;
         {
             let entries = ar
                 .entries()
