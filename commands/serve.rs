@@ -30,7 +30,7 @@ pub struct Args {
     /// Largest OCI blob upload accepted [default: no limit].
     #[arg(long, env = "NORA_BLOB_MAX_SIZE", value_name = "SIZE")]
     blob_max_size: Option<String>,
-    /// Largest package publish accepted (Cargo, npm, PyPI, Maven) [default: no limit].
+    /// Largest package publish accepted (Cargo, npm, PyPI, Maven) [default: 512MiB].
     #[arg(long, env = "NORA_PUBLISH_MAX_SIZE", value_name = "SIZE")]
     publish_max_size: Option<String>,
     /// The URL clients reach this server at, for links in package metadata (behind a
@@ -64,6 +64,86 @@ pub struct Args {
     /// fetched again [default: 5m].
     #[arg(long, env = "NORA_UPSTREAM_TTL", value_name = "DURATION")]
     upstream_ttl: Option<String>,
+    /// Connections open at once [default: 4096, fewer if the open-file limit is lower].
+    #[arg(
+        long,
+        env = "NORA_MAX_CONNECTIONS",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    max_connections: Option<usize>,
+    /// Connections one client address may hold at once; more are closed at once
+    /// [default: 256].
+    #[arg(
+        long,
+        env = "NORA_MAX_CONNECTIONS_PER_CLIENT",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    max_connections_per_client: Option<usize>,
+    /// Time a client has to send a whole request head, from its first byte [default: 30s].
+    #[arg(
+        long,
+        env = "NORA_HEADER_TIMEOUT",
+        value_name = "DURATION",
+        help_heading = "Limits"
+    )]
+    header_timeout: Option<String>,
+    /// Time a connection may wait between requests, or stall while a response is sent,
+    /// before it is closed [default: 75s].
+    #[arg(
+        long,
+        env = "NORA_IDLE_TIMEOUT",
+        value_name = "DURATION",
+        help_heading = "Limits"
+    )]
+    idle_timeout: Option<String>,
+    /// OCI upload sessions open at once [default: 1000].
+    #[arg(
+        long,
+        env = "NORA_MAX_UPLOADS",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    max_uploads: Option<usize>,
+    /// OCI upload sessions one client (user, else address) may hold at once [default: 100].
+    #[arg(
+        long,
+        env = "NORA_MAX_UPLOADS_PER_CLIENT",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    max_uploads_per_client: Option<usize>,
+    /// Idle time after which an OCI upload session ends and what it received is deleted
+    /// [default: 168h].
+    #[arg(
+        long,
+        env = "NORA_UPLOAD_EXPIRY",
+        value_name = "DURATION",
+        help_heading = "Limits"
+    )]
+    upload_expiry: Option<String>,
+}
+
+fn duration(
+    what: &str,
+    flag: &Option<String>,
+    file: &Option<String>,
+) -> anyhow::Result<Option<std::time::Duration>> {
+    flag.as_ref()
+        .or(file.as_ref())
+        .map(|t| {
+            humantime::parse_duration(t)
+                .with_context(|| format!("{what} '{t}' is not a duration like 90s, 10m or 24h"))
+        })
+        .transpose()
+}
+
+fn count(what: &str, flag: Option<usize>, file: Option<usize>) -> anyhow::Result<Option<usize>> {
+    match flag.or(file) {
+        Some(0) => anyhow::bail!("{what} must be at least 1"),
+        n => Ok(n),
+    }
 }
 
 /// Merges defaults, the file, the environment and flags.
@@ -98,7 +178,9 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
     }
     limits.blob = size("blob limit", &a.blob_max_size, &file.limits.blob)?;
     limits.raw = size("raw limit", &a.raw_max_size, &file.limits.raw)?;
-    limits.publish = size("publish limit", &a.publish_max_size, &file.limits.publish)?;
+    if let Some(p) = size("publish limit", &a.publish_max_size, &file.limits.publish)? {
+        limits.publish = Some(p);
+    }
     let public_url = a.public_url.clone().or(file.public_url.clone());
     if let Some(u) = &public_url {
         anyhow::ensure!(
@@ -130,6 +212,38 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
         None => nora::proxy::DEFAULT_TTL,
     };
     let upstreams = (!urls.is_empty()).then_some(config::Upstreams { urls, ttl });
+    let fl = &file.limits;
+    let mut uploads = nora::registry::uploads::UploadLimits::default();
+    if let Some(d) = duration("upload expiry", &a.upload_expiry, &fl.upload_expiry)? {
+        uploads.expiry = d;
+    }
+    if let Some(n) = count("--max-uploads", a.max_uploads, fl.uploads)? {
+        uploads.total = n;
+    }
+    if let Some(n) = count(
+        "--max-uploads-per-client",
+        a.max_uploads_per_client,
+        fl.uploads_per_client,
+    )? {
+        uploads.per_client = n;
+    }
+    let mut connections = nora::serve::conn::ConnLimits::default();
+    if let Some(n) = count("--max-connections", a.max_connections, fl.connections)? {
+        connections.max = n;
+    }
+    if let Some(n) = count(
+        "--max-connections-per-client",
+        a.max_connections_per_client,
+        fl.connections_per_client,
+    )? {
+        connections.per_client = n;
+    }
+    if let Some(d) = duration("header timeout", &a.header_timeout, &fl.header_timeout)? {
+        connections.header_timeout = d;
+    }
+    if let Some(d) = duration("idle timeout", &a.idle_timeout, &fl.idle_timeout)? {
+        connections.idle_timeout = d;
+    }
     Ok(config::Config {
         bundle,
         listen: config::parse_listen(&listen)?,
@@ -138,6 +252,8 @@ fn settings(a: &Args, g: &Global) -> anyhow::Result<config::Config> {
         auth,
         public_url,
         upstreams,
+        uploads,
+        connections,
     })
 }
 

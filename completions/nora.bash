@@ -959,7 +959,7 @@ _nora() {
             return 0
             ;;
         nora__subcmd__serve)
-            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --publish-max-size --public-url --manifest-max-size --auth --htpasswd --anonymous-read --upstream --upstream-ttl --bundle --json --quiet --verbose --help"
+            opts="-q -v -h --listen --config --log-format --raw-max-size --blob-max-size --publish-max-size --public-url --manifest-max-size --auth --htpasswd --anonymous-read --upstream --upstream-ttl --max-connections --max-connections-per-client --header-timeout --idle-timeout --max-uploads --max-uploads-per-client --upload-expiry --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1006,6 +1006,34 @@ _nora() {
                     return 0
                     ;;
                 --upstream-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-uploads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-uploads-per-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upload-expiry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -130,12 +130,19 @@ complete -c nora -n "__fish_nora_using_subcommand serve" -l config -d 'TOML sett
 complete -c nora -n "__fish_nora_using_subcommand serve" -l log-format -d 'Log format: text or json [default: text]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l raw-max-size -d 'Largest raw file accepted, e.g. 1GiB [default: no limit]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l blob-max-size -d 'Largest OCI blob upload accepted [default: no limit]' -r
-complete -c nora -n "__fish_nora_using_subcommand serve" -l publish-max-size -d 'Largest package publish accepted (Cargo, npm, PyPI, Maven) [default: no limit]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l publish-max-size -d 'Largest package publish accepted (Cargo, npm, PyPI, Maven) [default: 512MiB]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l public-url -d 'The URL clients reach this server at, for links in package metadata (behind a reverse proxy) [default: from X-Forwarded-Proto/Host or Host]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l manifest-max-size -d 'Largest manifest accepted [default: 4MiB]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l htpasswd -d 'An htpasswd file of bcrypt users (turns authentication on)' -r -F
 complete -c nora -n "__fish_nora_using_subcommand serve" -l upstream -d 'Pull through from an upstream: a miss is fetched, checked, stored and answered (repeatable; ECOSYSTEM is oci, maven, npm, pypi, cargo, go or raw; e.g. npm=https://registry.npmjs.org). Credentials: NORA_UPSTREAM_TOKEN, and for OCI NORA_UPSTREAM_USER and NORA_UPSTREAM_PASSWORD' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l upstream-ttl -d 'Age after which upstream metadata (packuments, pages, index files, tags, …) is fetched again [default: 5m]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l max-connections -d 'Connections open at once [default: 4096, fewer if the open-file limit is lower]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l max-connections-per-client -d 'Connections one client address may hold at once; more are closed at once [default: 256]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l header-timeout -d 'Time a client has to send a whole request head, from its first byte [default: 30s]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l idle-timeout -d 'Time a connection may wait between requests, or stall while a response is sent, before it is closed [default: 75s]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l max-uploads -d 'OCI upload sessions open at once [default: 1000]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l max-uploads-per-client -d 'OCI upload sessions one client (user, else address) may hold at once [default: 100]' -r
+complete -c nora -n "__fish_nora_using_subcommand serve" -l upload-expiry -d 'Idle time after which an OCI upload session ends and what it received is deleted [default: 168h]' -r
 complete -c nora -n "__fish_nora_using_subcommand serve" -l bundle -d 'Bundle directory to work on' -r -F
 complete -c nora -n "__fish_nora_using_subcommand serve" -l auth -d 'Require credentials: API tokens (`nora token create`) and, with --htpasswd, users'
 complete -c nora -n "__fish_nora_using_subcommand serve" -l anonymous-read -d 'Let requests without credentials pull and list (turns authentication on)'

@@ -1,10 +1,10 @@
 //! Garbage collection (`nora gc`): mark from refs and unfinished unpacks, sweep unreferenced
 //! blobs and stale temp files older than a grace period, under the exclusive lock.
 
+use crate::bundle::graph::{reach, Presence};
 use crate::bundle::Bundle;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::pack::select::closure;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -59,10 +59,14 @@ pub fn gc(bundle: &Bundle, opts: &GcOptions) -> Result<GcReport> {
         let rec = rec.map_err(|e| {
             Error::Other(format!("ref {key} is unreadable ({e}); fix or remove it before gc, which could otherwise delete what it names"))
         })?;
-        closure(bundle, &key, &rec.body, &mut live).or_else(|e| match e {
-            Error::BadRef { .. } => Ok(()),
-            e => Err(e),
-        })?;
+        // a damaged graph is verify's business; everything it still reaches stays
+        reach(bundle, &rec.body, &mut live, &|d| {
+            if bundle.has_blob(d) {
+                Presence::Present(None)
+            } else {
+                Presence::Missing
+            }
+        });
         live.extend(rec.body.blobs());
     }
     live.extend(crate::pack::unpack::staged_blobs(bundle)?);
@@ -92,7 +96,8 @@ pub fn gc(bundle: &Bundle, opts: &GcOptions) -> Result<GcReport> {
     if let Ok(rd) = std::fs::read_dir(&tmp) {
         for e in rd.flatten() {
             let p = e.path();
-            if !older_than(&p, opts.grace) {
+            // a live process's work directory holds uploads and writes in progress
+            if crate::bundle::work::in_use(&p) || !older_than(&p, opts.grace) {
                 continue;
             }
             let size = tree_size(&p);

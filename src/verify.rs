@@ -1,17 +1,17 @@
 //! Integrity checks of a bundle (`nora verify`): every blob's digest, every ref's blobs and
 //! OCI graph, and each ecosystem's own hash.
 
+use crate::bundle::graph;
 use crate::bundle::refs::RefBody;
 use crate::bundle::Bundle;
 use crate::digest::{hash_file, Digest};
-use crate::pack::select::closure;
 use crate::progress::Progress;
 use crate::Result;
 use base64::Engine as _;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha1::Digest as _;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -97,18 +97,19 @@ pub fn verify(bundle: &Bundle, progress: &dyn Progress) -> Result<VerifyReport> 
                     message: e.to_string(),
                 }),
                 Ok(rec) => {
-                    let mut needed = BTreeSet::new();
-                    if let Err(e) = closure(bundle, key, &rec.body, &mut needed) {
-                        out.push(Problem {
-                            subject: key.to_string(),
-                            file: file.clone(),
-                            message: e.to_string(),
-                        });
-                    } else if !rec
-                        .body
-                        .blobs()
-                        .iter()
-                        .any(|d| corrupt.contains(&d.to_string()))
+                    let graph = graph::problems(bundle, &rec.body);
+                    let complete = graph.is_empty();
+                    out.extend(graph.into_iter().map(|message| Problem {
+                        subject: key.to_string(),
+                        file: file.clone(),
+                        message,
+                    }));
+                    if complete
+                        && !rec
+                            .body
+                            .blobs()
+                            .iter()
+                            .any(|d| corrupt.contains(&d.to_string()))
                     {
                         if let Err(msg) = ecosystem_hash(bundle, &rec.body) {
                             out.push(Problem {

@@ -292,3 +292,86 @@ fn skopeo_login_and_push_through_the_token_flow() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn a_session_ends_with_the_token_it_was_issued_for_and_any_server_of_the_bundle_honours_it() {
+    let st = setup();
+    let env = &st.env;
+    let s = Server::start(env.dir.path(), &env.path("b"), &["--auth"]);
+    let other = Server::start(env.dir.path(), &env.path("b"), &["--auth"]);
+    let session = |token: &str| {
+        let t = curl(
+            "GET",
+            &format!("{}/v2/token?service=nora", s.url),
+            &[&basic("ci", token)],
+            None,
+        );
+        assert_eq!(t.status, 200, "{}", t.text());
+        t.json()["token"].as_str().unwrap().to_string()
+    };
+    let writer = session(&st.write);
+    let reader = session(&st.read);
+    for server in [&s, &other] {
+        let u = |p: &str| format!("{}{p}", server.url);
+        assert_eq!(
+            curl(
+                "PUT",
+                &u(&format!("/raw/{}.txt", server.host)),
+                &[&bearer(&writer)],
+                Some(b"x")
+            )
+            .status,
+            201,
+            "a session works on every mount and on every server of the bundle"
+        );
+        assert_eq!(
+            curl("GET", &u("/v2/"), &[&bearer(&reader)], None).status,
+            200
+        );
+        assert_eq!(
+            curl("PUT", &u("/raw/r.txt"), &[&bearer(&reader)], Some(b"x")).status,
+            403,
+            "a session has its token's role"
+        );
+    }
+    // a forged or altered session is refused
+    let (payload, mac) = writer.split_once('.').unwrap();
+    let forged = format!("{payload}.{}", mac.chars().rev().collect::<String>());
+    assert_eq!(
+        curl("GET", &format!("{}/v2/", s.url), &[&bearer(&forged)], None).status,
+        401
+    );
+
+    env.nora("b", &["token", "revoke", "ci"]).assert().success();
+    for server in [&s, &other] {
+        let u = |p: &str| format!("{}{p}", server.url);
+        assert_eq!(
+            curl("PUT", &u("/raw/t.txt"), &[&bearer(&writer)], Some(b"x")).status,
+            401,
+            "revoking a token ends its sessions at once"
+        );
+        assert_eq!(
+            curl("GET", &u("/v2/"), &[&bearer(&writer)], None).status,
+            401
+        );
+        assert_eq!(
+            curl("GET", &u("/npm/x"), &[&bearer(&writer)], None).status,
+            401
+        );
+        assert_eq!(
+            curl("GET", &u("/v2/"), &[&bearer(&reader)], None).status,
+            200
+        );
+    }
+    let key = env.path("b/auth/session.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let mut s = s;
+    assert!(s.stop().success());
+}

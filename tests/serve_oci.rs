@@ -765,7 +765,7 @@ fn a_client_gone_mid_chunk_ends_its_session_and_a_killed_server_leaves_no_blob()
     );
     let loc = start.header("Location").unwrap().to_string();
     let conn = half_request(&s.host, "PATCH", &loc, 100_000, &[1u8; 1000]);
-    let tmp_files = || std::fs::read_dir(env.path("b/tmp")).unwrap().count();
+    let tmp_files = || common::temp_files(&env.path("b"));
     poll_until("the chunk to reach the server", || {
         curl("GET", &format!("{}{loc}", s.url), &[], None).status == 409
     });

@@ -47,6 +47,13 @@ impl Htpasswd {
             .is_some_and(|h| bcrypt::verify(password, h).unwrap_or(false))
     }
 
+    /// A short fingerprint of `user`'s stored hash (changes when the password does).
+    pub fn fingerprint(&self, user: &str) -> Option<String> {
+        use sha2::Digest as _;
+        let h = self.users.get(user)?;
+        Some(hex::encode(&sha2::Sha256::digest(h.as_bytes())[..8]))
+    }
+
     /// Number of users.
     pub fn len(&self) -> usize {
         self.users.len()

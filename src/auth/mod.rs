@@ -48,4 +48,7 @@ pub struct Identity {
     pub name: String,
     /// What it may do.
     pub role: Role,
+    /// The credential it proved, as sessions name it: `token:<id>`, `user:<name>` or
+    /// `anonymous`.
+    pub subject: String,
 }

@@ -34,7 +34,7 @@ struct TokenFile {
 #[derive(Debug, Clone)]
 pub struct TokenStore {
     path: PathBuf,
-    tmp: PathBuf,
+    bundle: crate::Bundle,
 }
 
 impl TokenStore {
@@ -42,7 +42,7 @@ impl TokenStore {
     pub fn of(bundle: &crate::Bundle) -> TokenStore {
         TokenStore {
             path: bundle.root().join("auth").join("tokens.toml"),
-            tmp: bundle.layout().tmp_dir(),
+            bundle: bundle.clone(),
         }
     }
 
@@ -66,7 +66,7 @@ impl TokenStore {
         let dir = self.path.parent().expect("auth/ has a parent");
         std::fs::create_dir_all(dir).at("create directory", dir)?;
         let text = toml::to_string(&TokenFile { tokens }).expect("toml");
-        write_atomic(&self.path, text.as_bytes(), &self.tmp)?;
+        write_atomic(&self.path, text.as_bytes(), &self.bundle.work_dir()?)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -110,6 +110,45 @@ impl TokenStore {
         Ok((rec, token))
     }
 
+    /// The key that signs the server's short-lived session tokens (`auth/session.key`, 32
+    /// random bytes in hex, mode 0600), made on first use. Every server over this bundle
+    /// shares it, so any of them accepts a session another issued.
+    pub fn session_key(&self) -> Result<[u8; 32]> {
+        let path = self.path.with_file_name("session.key");
+        if !path.exists() {
+            let dir = self.path.parent().expect("auth/ has a parent");
+            std::fs::create_dir_all(dir).at("create directory", dir)?;
+            let work = self.bundle.work_dir()?;
+            let tmp = work.join("session.key");
+            std::fs::write(&tmp, hex::encode(random::<32>()?)).at("write", &tmp)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                    .at("restrict permissions of", &tmp)?;
+            }
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .at("fsync", &tmp)?;
+            // a link fails when another server made the key first: then that one counts
+            match std::fs::hard_link(&tmp, &path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).at("create", &path),
+            }
+            let _ = std::fs::remove_file(&tmp);
+        }
+        let text = std::fs::read_to_string(&path).at("read", &path)?;
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(text.trim(), &mut key).map_err(|e| {
+            Error::Other(format!(
+                "{}: not a session key ({e}); delete it and restart to make a new one",
+                path.display()
+            ))
+        })?;
+        Ok(key)
+    }
+
     /// Removes the token with this id or name.
     pub fn revoke(&self, id_or_name: &str) -> Result<TokenRecord> {
         let mut tokens = self.list()?;
@@ -138,6 +177,7 @@ pub fn verify(records: &[TokenRecord], token: &str) -> Option<Identity> {
     Some(Identity {
         name: format!("token:{}", rec.name),
         role: rec.role,
+        subject: format!("token:{}", rec.id),
     })
 }
 

@@ -276,7 +276,18 @@ mod tests {
         assert!(b.has_blob(&orphan));
         drop(owned);
         assert!(!plain.has_blob(&orphan));
-        let tmp_left = std::fs::read_dir(plain.layout().tmp_dir()).unwrap().count();
-        assert_eq!(tmp_left, 0);
+        let work = plain.work_dir().unwrap();
+        let left: Vec<_> = std::fs::read_dir(&work)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .filter(|n| n != "lock")
+            .collect();
+        assert!(left.is_empty(), "{left:?} left in {}", work.display());
+        drop(plain);
+        assert!(
+            !work.exists(),
+            "the work directory goes with the last clone"
+        );
     }
 }

@@ -28,18 +28,15 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
-    pub(crate) fn new(
-        layout: &Layout,
-        staging: Option<std::sync::Arc<super::group::Staging>>,
-    ) -> Result<Self> {
-        let dir = layout.tmp_dir();
+    pub(crate) fn new(bundle: &Bundle) -> Result<Self> {
+        let dir = bundle.work_dir()?;
         let tmp = tempfile::Builder::new()
             .prefix("ingest-")
             .tempfile_in(&dir)
             .at("create temp file in", &dir)?;
         Ok(BlobWriter {
-            layout: layout.clone(),
-            staging,
+            layout: bundle.layout().clone(),
+            staging: bundle.staging.clone(),
             inner: HashingWriter::new(BufWriter::with_capacity(256 * 1024, tmp)),
         })
     }
@@ -69,37 +66,59 @@ impl BlobWriter {
                 });
             }
         }
-        let target = self.layout.blob(&digest);
-        if target.exists() {
-            touch(&target);
-            return Ok(Ingested {
-                digest,
-                size,
-                existed: true,
-            });
-        }
         if let Some(st) = &self.staging {
-            st.stage(digest.clone(), tmp.into_temp_path());
-            return Ok(Ingested {
-                digest,
-                size,
-                existed: false,
-            });
+            if !self.layout.blob(&digest).exists() {
+                st.stage(digest.clone(), tmp.into_temp_path());
+                return Ok(Ingested {
+                    digest,
+                    size,
+                    existed: false,
+                });
+            }
         }
-        if fsync {
-            tmp.as_file().sync_all().at("fsync", tmp.path())?;
+        let existed = place(&self.layout, tmp.as_file(), tmp.path(), &digest, fsync)?;
+        if !existed {
+            tmp.into_temp_path().keep().map_err(|e| Error::Io {
+                action: "keep",
+                path: PathBuf::from("tmp"),
+                source: e.error,
+            })?;
         }
-        tmp.persist(&target).map_err(|e| Error::Io {
-            action: "rename blob into",
-            path: target.clone(),
-            source: e.error,
-        })?;
         Ok(Ingested {
             digest,
             size,
-            existed: false,
+            existed,
         })
     }
+}
+
+/// Moves the checked temp file `path` (open as `file`) to `blobs/sha256/<digest>`, with a
+/// fresh mtime so that gc's grace period protects it until a ref names it; when the blob is
+/// already there, refreshes that blob's mtime instead and leaves the temp file to the caller.
+/// Returns whether the blob existed.
+pub(crate) fn place(
+    layout: &Layout,
+    file: &File,
+    path: &std::path::Path,
+    digest: &Digest,
+    fsync: bool,
+) -> Result<bool> {
+    let target = layout.blob(digest);
+    if target.exists() {
+        touch(&target);
+        return Ok(true);
+    }
+    file.set_modified(std::time::SystemTime::now())
+        .at("set the mtime of", path)?;
+    if fsync {
+        file.sync_all().at("fsync", path)?;
+    }
+    std::fs::rename(path, &target).map_err(|e| Error::Io {
+        action: "rename blob into",
+        path: target.clone(),
+        source: e,
+    })?;
+    Ok(false)
 }
 
 impl Write for BlobWriter {
@@ -141,7 +160,7 @@ impl Bundle {
 
     /// Starts writing a blob.
     pub fn blob_writer(&self) -> Result<BlobWriter> {
-        BlobWriter::new(self.layout(), self.staging.clone())
+        BlobWriter::new(self)
     }
 
     /// Makes renames into `blobs/sha256/` durable.

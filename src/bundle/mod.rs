@@ -1,11 +1,13 @@
 //! The bundle store: one portable, content-addressed directory (bundle-format.md).
 
+pub mod graph;
 pub mod group;
 pub mod ingest;
 pub mod layout;
 pub mod lock;
 pub mod oci;
 pub mod refs;
+pub mod work;
 
 use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
@@ -39,6 +41,8 @@ pub struct Bundle {
     header: Header,
     /// Set by [`Bundle::staged`]: blobs wait in `tmp/` for a group commit.
     staging: Option<std::sync::Arc<group::Staging>>,
+    /// This process's work directory, made when first needed ([`Bundle::work_dir`]).
+    work: std::sync::Arc<std::sync::Mutex<Option<work::WorkDir>>>,
 }
 
 const DIRS: [&str; 5] = ["blobs/sha256", "refs", "tmp", "staging", "journal"];
@@ -88,6 +92,7 @@ impl Bundle {
                 layout,
                 header,
                 staging: None,
+                work: Default::default(),
             },
             true,
         ))
@@ -124,6 +129,7 @@ impl Bundle {
             layout,
             header,
             staging: None,
+            work: Default::default(),
         })
     }
 
@@ -153,6 +159,17 @@ impl Bundle {
         &self.header.id
     }
 
+    /// This process's work directory under `tmp/`, where its temp files live: gc leaves it
+    /// alone while the process runs (§6). Made on first use, removed when the last clone of
+    /// this bundle is dropped.
+    pub fn work_dir(&self) -> Result<PathBuf> {
+        let mut w = self.work.lock().expect("work dir lock");
+        if w.is_none() {
+            *w = Some(work::WorkDir::create(&self.layout)?);
+        }
+        Ok(w.as_ref().expect("just made").path().to_path_buf())
+    }
+
     /// Waits for the writers' shared lock.
     pub fn lock_shared(&self) -> Result<lock::LockGuard> {
         lock::shared(&self.layout.lock_file(layout::LOCK))
@@ -168,6 +185,14 @@ impl Bundle {
     }
     fn staged_path(&self, d: &Digest) -> Option<PathBuf> {
         self.staging.as_ref().and_then(|s| s.path(d))
+    }
+    /// The size of a blob, if present (or staged).
+    pub fn blob_size(&self, d: &Digest) -> Option<u64> {
+        let p = self.staged_path(d).unwrap_or_else(|| self.layout.blob(d));
+        fs::metadata(p)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
     }
     /// Path of a blob.
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -194,41 +219,50 @@ impl Bundle {
         }
     }
 
-    /// Writes a record atomically; every blob it names must already be present.
+    /// Writes a record atomically. Under the writers' lock, so that no remover runs in
+    /// between, every blob the record needs (for OCI records, the whole manifest graph) is
+    /// checked to be present and the record is written (§6).
     pub fn write_ref(&self, rec: &RefRecord) -> Result<RefKey> {
-        self.flush_staged()?;
         let key = rec.body.key()?;
-        for b in rec.body.blobs() {
-            if !self.has_blob(&b) {
-                return Err(Error::BadRef {
-                    key: key.to_string(),
-                    reason: format!(
-                        "blob {b} is not in the bundle; refs are written only after their blobs"
-                    ),
-                });
-            }
-        }
+        let _lock = self.lock_shared()?;
+        self.flush_staged()?;
+        self.check_needs(&key, rec)?;
         let p = self.layout.ref_file(&key);
         let parent = p.parent().expect("ref files live under refs/");
         fs::create_dir_all(parent).at("create directory", parent)?;
-        write_atomic(&p, &rec.to_bytes(), &self.layout.tmp_dir())?;
+        write_atomic(&p, &rec.to_bytes(), &self.work_dir()?)?;
         sync_dir(parent)?;
         Ok(key)
     }
 
+    fn check_needs(&self, key: &RefKey, rec: &RefRecord) -> Result<()> {
+        let mut needed = std::collections::BTreeSet::new();
+        graph::closure(self, key, &rec.body, &mut needed).map_err(|e| match e {
+            Error::BadRef { key, reason } => Error::BadRef {
+                key,
+                reason: format!("{reason}; refs are written only after their blobs"),
+            },
+            e => e,
+        })
+    }
+
     /// Writes many records in one batch: temp files, one sync of the file system, renames,
-    /// then one fsync per directory touched. Every blob each record names must be present.
+    /// then one fsync per directory touched. As in [`Bundle::write_ref`], everything each
+    /// record needs is checked under the writers' lock first.
     pub fn write_refs(&self, records: &[&RefRecord]) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
+        let _lock = self.lock_shared()?;
         self.flush_staged()?;
         use rayon::prelude::*;
-        let tmp_dir = self.layout.tmp_dir();
+        let tmp_dir = self.work_dir()?;
         let mut made = std::collections::HashSet::new();
         let mut targets = Vec::with_capacity(records.len());
         for rec in records {
-            let target = self.layout.ref_file(&rec.body.key()?);
+            let key = rec.body.key()?;
+            self.check_needs(&key, rec)?;
+            let target = self.layout.ref_file(&key);
             let parent = target
                 .parent()
                 .expect("ref files live under refs/")
@@ -458,7 +492,7 @@ impl Bundle {
         if std::fs::read(&path).ok().as_deref() == Some(&bytes[..]) {
             return Ok(());
         }
-        write_atomic(&path, &bytes, &self.layout.tmp_dir())
+        write_atomic(&path, &bytes, &self.work_dir()?)
     }
 
     /// Looks refs up with one directory listing per directory instead of a probe per key.

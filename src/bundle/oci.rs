@@ -15,6 +15,8 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 #[derive(Deserialize)]
 struct Descriptor {
     digest: String,
+    #[serde(default)]
+    size: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +38,8 @@ pub struct Child {
     pub digest: Digest,
     /// True for entries of an index (manifests), false for configs and layers.
     pub is_manifest: bool,
+    /// The size the descriptor declares.
+    pub size: Option<u64>,
 }
 
 /// Parses a manifest or index and lists the blobs it points at, or explains why it cannot.
@@ -48,18 +52,21 @@ pub fn children(bytes: &[u8]) -> Result<Vec<Child>, String> {
         out.push(Child {
             digest: parse(c)?,
             is_manifest: false,
+            size: c.size,
         });
     }
     for l in m.layers.iter().chain(m.blobs.iter()) {
         out.push(Child {
             digest: parse(l)?,
             is_manifest: false,
+            size: l.size,
         });
     }
     for l in &m.manifests {
         out.push(Child {
             digest: parse(l)?,
             is_manifest: true,
+            size: l.size,
         });
     }
     Ok(out)

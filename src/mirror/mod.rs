@@ -200,7 +200,7 @@ pub(crate) fn temp_file(
     prefix: &str,
     suffix: &str,
 ) -> Result<tempfile::NamedTempFile, String> {
-    let dir = b.layout().tmp_dir();
+    let dir = b.work_dir().map_err(|e| e.to_string())?;
     tempfile::Builder::new()
         .prefix(prefix)
         .suffix(suffix)

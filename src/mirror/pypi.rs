@@ -239,7 +239,7 @@ pub(crate) async fn one(b: &Bundle, f: &IndexFile, c: &Client) -> Result<u64, Fa
             f.url, f.filename
         )));
     }
-    let dir_parent = b.layout().tmp_dir();
+    let dir_parent = b.work_dir().map_err(|e| e.to_string())?;
     let dir = tempfile::Builder::new()
         .prefix("mirror-pypi-")
         .tempdir_in(&dir_parent)

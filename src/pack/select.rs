@@ -1,7 +1,7 @@
 //! Choosing what a pack carries: refs (all, or those a receipt lacks) and the blobs they need.
 
+use crate::bundle::graph::closure;
 use crate::bundle::layout::RefKey;
-use crate::bundle::oci;
 use crate::bundle::refs::{RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::digest::Digest;
@@ -20,59 +20,6 @@ pub struct Selection {
     pub requires: Vec<Digest>,
     /// The newest `added` among the carried refs.
     pub created: String,
-}
-
-/// Every blob a record needs: its own, and for OCI refs the whole manifest graph.
-pub fn closure(
-    bundle: &Bundle,
-    key: &RefKey,
-    body: &RefBody,
-    out: &mut BTreeSet<Digest>,
-) -> Result<()> {
-    closure_in(bundle, key, body, out, &|d| bundle.has_blob(d))
-}
-
-/// [`closure`] with a caller's test of which blobs are present (e.g. a listing taken once).
-pub fn closure_in(
-    bundle: &Bundle,
-    key: &RefKey,
-    body: &RefBody,
-    out: &mut BTreeSet<Digest>,
-    present: &dyn Fn(&Digest) -> bool,
-) -> Result<()> {
-    let mut stack: Vec<(Digest, bool)> = body
-        .blobs()
-        .into_iter()
-        .map(|d| {
-            (
-                d,
-                matches!(body, RefBody::OciTag(_) | RefBody::OciManifest(_)),
-            )
-        })
-        .collect();
-    let absent = body.absent();
-    while let Some((d, is_manifest)) = stack.pop() {
-        if absent.contains(&d) || !out.insert(d.clone()) {
-            continue;
-        }
-        if !present(&d) {
-            return Err(Error::BadRef {
-                key: key.to_string(),
-                reason: format!("needs blob {d}, which is not in the bundle; run `nora verify`"),
-            });
-        }
-        if is_manifest {
-            let bytes = bundle.read_blob(&d)?;
-            let children = oci::children(&bytes).map_err(|e| Error::BadRef {
-                key: key.to_string(),
-                reason: format!("manifest {d}: {e}"),
-            })?;
-            for c in children {
-                stack.push((c.digest, c.is_manifest));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Bytes a ref's artifact occupies: its blobs, and for OCI refs every blob of the image

@@ -148,7 +148,10 @@ async fn download(ctx: Arc<Context>, req: &Request, name: String, version: Strin
 }
 
 async fn publish(ctx: Arc<Context>, req: &mut Request) -> Response {
-    let tmp_dir = ctx.bundle.layout().tmp_dir();
+    let tmp_dir = match ctx.bundle.work_dir() {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("temp file: {e}")),
+    };
     let mut body = match tempfile::Builder::new()
         .prefix("publish-body-")
         .tempfile_in(&tmp_dir)

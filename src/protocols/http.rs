@@ -7,6 +7,7 @@ use futures_util::{Stream, StreamExt};
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 /// A request body, streamed.
@@ -26,6 +27,9 @@ pub struct Request {
     pub headers: HeaderMap,
     /// The body.
     pub body: Body,
+    /// Who sent it: the authenticated user's name, else the peer's address (what the
+    /// per-client limits count).
+    pub client: String,
 }
 
 impl Request {
@@ -391,7 +395,7 @@ impl Stream for FileStream {
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
     /// The body is larger than allowed.
-    #[error("request body is larger than the limit of {0} bytes")]
+    #[error("request body is larger than the limit of {size} ({0} bytes)", size = bytesize::ByteSize(*.0))]
     TooLarge(u64),
     /// The connection failed mid-body.
     #[error("reading the request body failed: {0}")]
@@ -401,10 +405,11 @@ pub enum BodyError {
 /// Reads a whole (small) body, refusing more than `limit` bytes; a `Content-Length` over
 /// the limit is refused before anything is read.
 pub async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, BodyError> {
-    if declared_length(req).is_some_and(|n| n > limit) {
+    let declared = declared_length(req);
+    if declared.is_some_and(|n| n > limit) {
         return Err(BodyError::TooLarge(limit));
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(declared.unwrap_or(0) as usize);
     while let Some(chunk) = req.body.next().await {
         let chunk = chunk?;
         if out.len() as u64 + chunk.len() as u64 > limit {
@@ -414,6 +419,30 @@ pub async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, Body
     }
     Ok(out)
 }
+
+/// [`read_limited`] for bodies held whole in memory while they are handled: first takes
+/// room for the body (its declared length, else `limit`) in `budget`, whose permits are
+/// MiB, and waits while other bodies fill it. The room is given back when the permit is
+/// dropped.
+pub async fn read_budgeted(
+    req: &mut Request,
+    limit: u64,
+    budget: Arc<tokio::sync::Semaphore>,
+) -> Result<(Vec<u8>, tokio::sync::OwnedSemaphorePermit), BodyError> {
+    let size = declared_length(req).unwrap_or(limit).min(limit);
+    if declared_length(req).is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mib = size.div_ceil(1 << 20).clamp(1, BODY_BUDGET_MIB as u64) as u32;
+    let permit = budget
+        .acquire_many_owned(mib)
+        .await
+        .map_err(|_| BodyError::Io(io::Error::other("the server is shutting down")))?;
+    Ok((read_limited(req, limit).await?, permit))
+}
+
+/// MiB of request bodies the server holds in memory at once (npm publishes).
+pub const BODY_BUDGET_MIB: usize = 512;
 
 /// The `Content-Length` the client declared.
 pub fn declared_length(req: &Request) -> Option<u64> {

@@ -31,6 +31,8 @@ pub struct Context {
     pub public_url: Option<String>,
     /// Pull-through to upstreams (`nora serve --upstream`), when configured.
     pub proxy: Option<Arc<crate::proxy::Proxy>>,
+    /// Room for request bodies held whole in memory, in MiB ([`http::read_budgeted`]).
+    pub bodies: Arc<tokio::sync::Semaphore>,
 }
 
 /// Request body limits, in bytes (`None`: unlimited).
@@ -64,13 +66,16 @@ pub fn upstream_status(e: &crate::proxy::ProxyError) -> warp::http::StatusCode {
     }
 }
 
+/// Largest package publish accepted unless configured otherwise (512 MiB).
+pub const DEFAULT_PUBLISH_LIMIT: u64 = 512 << 20;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             manifest: crate::registry::oci::MAX_MANIFEST as u64,
             blob: None,
             raw: None,
-            publish: None,
+            publish: Some(DEFAULT_PUBLISH_LIMIT),
         }
     }
 }

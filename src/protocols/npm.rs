@@ -205,12 +205,19 @@ async fn read_json(ctx: &Context, req: &mut Request) -> Result<serde_json::Value
 }
 
 async fn publish(ctx: Arc<Context>, req: &mut Request, name: String) -> Response {
-    let body = match read_json(&ctx, req).await {
+    let limit = ctx.limits.publish.unwrap_or(u64::MAX);
+    let (body, room) = match http::read_budgeted(req, limit, ctx.bodies.clone()).await {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e @ BodyError::TooLarge(_)) => return error(StatusCode::PAYLOAD_TOO_LARGE, e),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let n = name.clone();
-    match blocking(move || store::publish(&ctx.bundle, &n, &body)).await {
+    let published = blocking(move || {
+        let r = store::publish(&ctx.bundle, &n, &body);
+        drop(room);
+        r
+    });
+    match published.await {
         Ok(p) => {
             tracing::info!(package = %name, versions = ?p.versions, "npm package published");
             http::json(

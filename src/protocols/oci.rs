@@ -72,6 +72,9 @@ impl From<UploadError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN", msg)
             }
             UploadError::Busy(_) => ApiError::new(StatusCode::CONFLICT, "BLOB_UPLOAD_INVALID", msg),
+            UploadError::TooMany(_) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "TOOMANYREQUESTS", msg)
+            }
             UploadError::DigestMismatch { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "DIGEST_INVALID", msg)
             }
@@ -477,7 +480,7 @@ async fn start_upload(ctx: Arc<Context>, req: &mut Request, name: String) -> Res
             return Ok(blob_created(&name, &digest));
         }
     }
-    let mut co = Checkout::new(&ctx, ctx.uploads.start(&name)?);
+    let mut co = Checkout::new(&ctx, ctx.uploads.start(&name, &req.client)?);
     if let Some(d) = req.param("digest") {
         let digest = parse_digest(&d)?;
         return finish(ctx, req, name, co, digest).await;
@@ -643,7 +646,8 @@ async fn finish(
         .map_err(body_error)?;
     let upload = co.take();
     let d = digest.clone();
-    blocking(move || upload.finish(&d)).await?;
+    let c = ctx.clone();
+    blocking(move || upload.finish(&c.bundle, &d)).await?;
     Ok(blob_created(&name, &digest))
 }
 

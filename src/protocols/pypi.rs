@@ -336,7 +336,39 @@ async fn download(ctx: Arc<Context>, req: &Request, project: String, file: Strin
     }
 }
 
+/// Largest form field other than the file.
 const MAX_FIELD: usize = 1 << 20;
+/// Room for the form's other fields and framing beside the file.
+const MAX_FORM: u64 = 16 << 20;
+
+/// The answer to a form that broke off or went past a cap.
+fn form_error(e: multer::Error, limit: Option<u64>) -> Response {
+    match e {
+        multer::Error::FieldSizeExceeded { field_name, .. }
+            if field_name.as_deref() == Some("content") =>
+        {
+            text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                BodyError::TooLarge(limit.unwrap_or_default()),
+            )
+        }
+        multer::Error::FieldSizeExceeded { field_name, .. } => text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "form field {} is over 1 MiB",
+                field_name.unwrap_or_else(|| "(unnamed)".into())
+            ),
+        ),
+        multer::Error::StreamSizeExceeded { limit } => text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the upload is over {limit} bytes"),
+        ),
+        e => text(
+            StatusCode::BAD_REQUEST,
+            format!("malformed multipart body: {e}"),
+        ),
+    }
+}
 
 async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
     let Some(boundary) = req
@@ -349,28 +381,43 @@ async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
         );
     };
     let body = std::mem::replace(&mut req.body, Box::pin(futures_util::stream::empty()));
-    let mut form = multer::Multipart::new(body, boundary);
-    let dir = match tempfile::Builder::new()
-        .prefix("pypi-upload-")
-        .tempdir_in(ctx.bundle.layout().tmp_dir())
-    {
+    let limit = ctx.limits.publish;
+    // caps checked as the bytes arrive: the file against the publish limit, every other
+    // field against MAX_FIELD
+    let mut sizes = multer::SizeLimit::new().per_field(MAX_FIELD as u64);
+    if let Some(l) = limit {
+        sizes = sizes
+            .for_field("content", l)
+            .whole_stream(l.saturating_add(MAX_FORM));
+    } else {
+        sizes = sizes.for_field("content", u64::MAX);
+    }
+    let mut form = multer::Multipart::with_constraints(
+        body,
+        boundary,
+        multer::Constraints::new().size_limit(sizes),
+    );
+    let dir = match ctx.bundle.work_dir().and_then(|w| {
+        tempfile::Builder::new()
+            .prefix("pypi-upload-")
+            .tempdir_in(&w)
+            .map_err(|e| crate::Error::Io {
+                action: "create temp dir in",
+                path: w,
+                source: e,
+            })
+    }) {
         Ok(d) => d,
         Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("temp dir: {e}")),
     };
     let mut fields = store::Upload::default();
     let mut action = None;
     let mut content = None;
-    let limit = ctx.limits.publish;
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    format!("malformed multipart body: {e}"),
-                )
-            }
+            Err(e) => return form_error(e, limit),
         };
         let name = field.name().unwrap_or_default().to_string();
         if name == "content" {
@@ -395,21 +442,11 @@ async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
                 }
             };
             let mut field = field;
-            let mut total = 0u64;
             loop {
                 match field.next().await {
                     None => break,
-                    Some(Err(e)) => {
-                        return text(
-                            StatusCode::BAD_REQUEST,
-                            format!("malformed multipart body: {e}"),
-                        )
-                    }
+                    Some(Err(e)) => return form_error(e, limit),
                     Some(Ok(chunk)) => {
-                        total += chunk.len() as u64;
-                        if let Some(l) = limit.filter(|l| total > *l) {
-                            return text(StatusCode::PAYLOAD_TOO_LARGE, BodyError::TooLarge(l));
-                        }
                         if let Err(e) = tokio::task::block_in_place(|| out.write_all(&chunk)) {
                             return text(
                                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -423,19 +460,8 @@ async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
             continue;
         }
         let value = match field.bytes().await {
-            Ok(b) if b.len() <= MAX_FIELD => String::from_utf8_lossy(&b).into_owned(),
-            Ok(_) => {
-                return text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("form field {name} is over 1 MiB"),
-                )
-            }
-            Err(e) => {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    format!("malformed multipart body: {e}"),
-                )
-            }
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) => return form_error(e, limit),
         };
         match name.as_str() {
             ":action" => action = Some(value),

@@ -136,6 +136,8 @@ async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Result<Respo
     let c = ctx.clone();
     let p = path.clone();
     let status = blocking(move || {
+        // the blob enters and its ref is written in one step for gc (bundle-format.md §6)
+        let _lock = c.bundle.lock_shared()?;
         let blob = w.commit(None, true)?;
         c.bundle.sync_blob_dir()?;
         store::put(&c.bundle, &p, &blob, ct)

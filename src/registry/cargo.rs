@@ -123,7 +123,7 @@ pub fn publish(b: &Bundle, body: &Path) -> Result<Published> {
             8 + json_len + crate_len
         )));
     }
-    let tmp_dir = b.layout().tmp_dir();
+    let tmp_dir = b.work_dir()?;
     let mut crate_file = tempfile::Builder::new()
         .prefix("publish-")
         .suffix(".crate")

@@ -199,6 +199,8 @@ pub fn deploy(b: &Bundle, path: &str, w: SumWriter) -> Result<&'static str> {
         md5,
         sha512,
     } = w;
+    // the blob enters and its ref is written in one step for gc (bundle-format.md §6)
+    let _lock = b.lock_shared()?;
     let stored: Ingested = match inner.commit(expected.as_ref(), true) {
         Ok(s) => s,
         Err(Error::DigestMismatch { .. }) => {
@@ -222,7 +224,6 @@ pub fn deploy(b: &Bundle, path: &str, w: SumWriter) -> Result<&'static str> {
         md5: hex::encode(md5.finalize()),
         sha512: hex::encode(sha512.finalize()),
     }));
-    let _lock = b.lock_shared()?;
     crate::ecosystems::commit_ref(b, &rec, "serve").map_err(|e| MavenError::Exists(e.to_string()))
 }
 

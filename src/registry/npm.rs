@@ -7,7 +7,6 @@ use crate::bundle::refs::{NpmDistTag, NpmVersion, RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::ecosystems::npm::{parse_version, validate_name};
 use crate::error::{Error, IoContext};
-use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -298,33 +297,80 @@ pub struct Published {
     pub versions: Vec<String>,
 }
 
+/// The members of a publish body that nora reads. Attachments stay raw: their base64 is
+/// decoded from the request's own bytes straight into a temp file, so a publish is held in
+/// memory once.
+#[derive(serde::Deserialize)]
+struct PublishDoc<'a> {
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(default)]
+    versions: Option<Value>,
+    #[serde(rename = "_attachments", borrow, default)]
+    attachments: Option<&'a serde_json::value::RawValue>,
+    #[serde(rename = "dist-tags", default)]
+    dist_tags: Option<Value>,
+}
+
+/// One attachment of a publish body.
+#[derive(serde::Deserialize)]
+struct AttachmentDoc<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    length: Option<Value>,
+}
+
+/// Decodes an attachment's base64 `data` into `out`; returns the number of bytes.
+fn decode_attachment(
+    data: &serde_json::value::RawValue,
+    out: &mut impl std::io::Write,
+) -> std::result::Result<u64, String> {
+    let text = data.get();
+    let quoted = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .ok_or_else(|| "has no base64 \"data\"".to_string())?;
+    let decoded;
+    let b64 = if quoted.contains('\\') {
+        decoded = serde_json::from_str::<String>(text).map_err(|e| e.to_string())?;
+        decoded.as_bytes()
+    } else {
+        quoted.as_bytes()
+    };
+    let mut r = base64::read::DecoderReader::new(b64, &base64::engine::general_purpose::STANDARD);
+    std::io::copy(&mut r, out).map_err(|e| format!("is not base64: {e}"))
+}
+
 /// Publishes the JSON body of `PUT /npm/<name>`: every version with an attachment is
 /// checked (tarball name and version, declared `integrity` and `shasum`) and stored, then
 /// the body's dist-tags are applied. Nothing is written unless every check passes.
-pub fn publish(b: &Bundle, name: &str, body: &Value) -> Result<Published> {
+pub fn publish(b: &Bundle, name: &str, raw: &[u8]) -> Result<Published> {
     check_name(name)?;
-    let obj = body
-        .as_object()
-        .ok_or_else(|| NpmError::Invalid("publish body is not a JSON object".into()))?;
-    if obj
-        .get("name")
-        .and_then(Value::as_str)
-        .is_some_and(|n| n != name)
-    {
-        return Err(NpmError::Invalid(format!(
-            "publish body names {} but was sent to {name}",
-            obj["name"]
-        )));
+    let body: PublishDoc = serde_json::from_slice(raw).map_err(|e| {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok() {
+            NpmError::Invalid("publish body is not a JSON object".into())
+        } else {
+            NpmError::Invalid(format!("the body is not JSON: {e}"))
+        }
+    })?;
+    if let Some(n) = body.name.as_ref().filter(|n| n.as_str() != Some(name)) {
+        if n.is_string() {
+            return Err(NpmError::Invalid(format!(
+                "publish body names {n} but was sent to {name}"
+            )));
+        }
     }
-    let versions = obj
-        .get("versions")
+    let versions = body
+        .versions
+        .as_ref()
         .and_then(Value::as_object)
         .ok_or_else(|| NpmError::Invalid("publish body has no \"versions\" object".into()))?;
-    let attachments = obj
-        .get("_attachments")
-        .and_then(Value::as_object)
+    let attachments: BTreeMap<String, AttachmentDoc> = body
+        .attachments
+        .and_then(|a| serde_json::from_str(a.get()).ok())
         .ok_or_else(|| NpmError::Invalid("publish body has no \"_attachments\"".into()))?;
-    let tmp_dir = b.layout().tmp_dir();
+    let tmp_dir = b.work_dir()?;
     let mut staged = Vec::new();
     for (version, doc) in versions {
         // npm names the attachment `<name>-<version>.tgz`, scope included
@@ -341,25 +387,25 @@ pub fn publish(b: &Bundle, name: &str, body: &Value) -> Result<Published> {
                 "cannot publish over the previously published version {name}@{version}; versions are immutable"
             )));
         }
-        let data = att.get("data").and_then(Value::as_str).ok_or_else(|| {
+        let data = att.data.ok_or_else(|| {
             NpmError::Invalid(format!("attachment {file} has no base64 \"data\""))
         })?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .map_err(|e| NpmError::Invalid(format!("attachment {file} is not base64: {e}")))?;
-        if let Some(len) = att.get("length").and_then(Value::as_u64) {
-            if len != bytes.len() as u64 {
-                return Err(NpmError::Invalid(format!(
-                    "attachment {file} says {len} bytes but holds {}",
-                    bytes.len()
-                )));
-            }
-        }
         let mut tmp = tempfile::Builder::new()
             .prefix("npm-publish-")
             .tempfile_in(&tmp_dir)
             .at("create temp file in", &tmp_dir)?;
-        std::io::Write::write_all(tmp.as_file_mut(), &bytes).at("write", tmp.path())?;
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        let size = decode_attachment(data, &mut out)
+            .map_err(|e| NpmError::Invalid(format!("attachment {file} {e}")))?;
+        std::io::Write::flush(&mut out).at("write", &tmp_dir)?;
+        drop(out);
+        if let Some(len) = att.length.as_ref().and_then(Value::as_u64) {
+            if len != size {
+                return Err(NpmError::Invalid(format!(
+                    "attachment {file} says {len} bytes but holds {size}"
+                )));
+            }
+        }
         let inspected = crate::ecosystems::npm::inspect(tmp.path()).map_err(invalid)?;
         if inspected.name != name || &inspected.version != version {
             return Err(NpmError::Invalid(format!(
@@ -403,8 +449,9 @@ pub fn publish(b: &Bundle, name: &str, body: &Value) -> Result<Published> {
             "publish body has no version with its tarball attached".into(),
         ));
     }
-    let tags: Vec<(String, String)> = obj
-        .get("dist-tags")
+    let tags: Vec<(String, String)> = body
+        .dist_tags
+        .as_ref()
         .and_then(Value::as_object)
         .map(|t| {
             t.iter()

@@ -251,11 +251,6 @@ pub fn put_manifest(
             "an image manifest needs a config".into(),
         ));
     }
-    for c in &children {
-        if !b.has_blob(&c.digest) {
-            return Err(OciError::ManifestBlobUnknown(c.digest.clone()));
-        }
-    }
     let subject = match obj.get("subject") {
         None => None,
         Some(s) => Some(
@@ -267,7 +262,22 @@ pub fn put_manifest(
                 })?,
         ),
     };
+    // the check and the write are one step for gc and blob deletes, which take the
+    // exclusive lock (bundle-format.md §6)
     let _lock = b.lock_shared()?;
+    for c in &children {
+        match b.blob_size(&c.digest) {
+            None => return Err(OciError::ManifestBlobUnknown(c.digest.clone())),
+            Some(n) if c.size.is_some_and(|want| want != n) => {
+                return Err(OciError::ManifestInvalid(format!(
+                    "the manifest says {} has {} bytes, but that blob has {n}",
+                    c.digest,
+                    c.size.unwrap_or_default()
+                )))
+            }
+            Some(_) => {}
+        }
+    }
     b.ingest_bytes(bytes)?;
     let size = bytes.len() as u64;
     match reference {
@@ -423,14 +433,15 @@ pub fn delete_manifest(b: &Bundle, repo: &str, reference: &Reference) -> Result<
 
 /// Deletes a blob that no ref's manifest graph uses; refuses one that is still in use.
 pub fn delete_blob(b: &Bundle, d: &Digest) -> Result<()> {
-    let _lock = b.lock_shared()?;
+    // a remover: exclusive, so no writer checks for this blob and names it in between
+    let _lock = b.lock_exclusive()?;
     if !b.has_blob(d) {
         return Err(OciError::BlobUnknown(d.to_string()));
     }
     let mut used = std::collections::BTreeSet::new();
     for (key, rec) in b.refs()? {
         // a ref with missing blobs is verify's business; what it still reaches counts
-        let _ = crate::pack::select::closure(b, &key, &rec.body, &mut used);
+        let _ = crate::bundle::graph::closure(b, &key, &rec.body, &mut used);
     }
     if used.contains(d) {
         return Err(OciError::Unsupported(format!(

@@ -124,8 +124,10 @@ pub fn upload(b: &Bundle, form: &Upload, content: &Path) -> Result<PypiFile> {
     }
     if let Some(d) = &form.md5 {
         use md5::Digest as _;
-        let bytes = std::fs::read(content).at("read", content)?;
-        let actual = hex::encode(md5::Md5::digest(&bytes));
+        let mut hasher = md5::Md5::new();
+        let mut f = std::fs::File::open(content).at("read", content)?;
+        std::io::copy(&mut f, &mut hasher).at("read", content)?;
+        let actual = hex::encode(hasher.finalize());
         if !d.eq_ignore_ascii_case(&actual) {
             return Err(PypiError::Invalid(format!(
                 "{filename}: md5_digest {d} does not match the uploaded content ({actual})"

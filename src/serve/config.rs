@@ -48,6 +48,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Pull-through upstreams; `None`: the bundle alone answers.
     pub upstreams: Option<Upstreams>,
+    /// OCI upload sessions: expiry and caps.
+    pub uploads: crate::registry::uploads::UploadLimits,
+    /// Connection caps and timeouts.
+    pub connections: super::conn::ConnLimits,
 }
 
 /// Pull-through settings.
@@ -161,6 +165,20 @@ pub struct FileLimits {
     pub raw: Option<String>,
     /// Largest package publish.
     pub publish: Option<String>,
+    /// Idle time after which an OCI upload session expires, like `168h`.
+    pub upload_expiry: Option<String>,
+    /// OCI upload sessions open at once.
+    pub uploads: Option<usize>,
+    /// OCI upload sessions one client may hold at once.
+    pub uploads_per_client: Option<usize>,
+    /// Connections open at once.
+    pub connections: Option<usize>,
+    /// Connections one client address may hold at once.
+    pub connections_per_client: Option<usize>,
+    /// Time to send a request head, like `30s`.
+    pub header_timeout: Option<String>,
+    /// Time a connection may wait between requests, like `75s`.
+    pub idle_timeout: Option<String>,
 }
 
 impl FileConfig {

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod metrics;
 
 use crate::auth::Role;
@@ -13,7 +14,7 @@ use crate::protocols::{cargo, go, maven, npm, oci, pypi, raw, Context};
 use crate::registry::uploads::Uploads;
 use crate::Bundle;
 use bytes::Buf;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use config::Config;
 /// A running server's shared state.
 pub struct Server {
     answered: std::sync::atomic::AtomicU64,
+    admission: Arc<conn::Admission>,
     ctx: Arc<Context>,
     metrics: metrics::Metrics,
     gate: Option<auth::Gate>,
@@ -36,7 +38,7 @@ impl Server {
     /// time does not grow with the bundle.
     pub fn new(cfg: &Config) -> crate::Result<Server> {
         let (bundle, _) = Bundle::init(&cfg.bundle)?;
-        let uploads = Uploads::new(bundle.layout().clone());
+        let uploads = Uploads::new(bundle.clone(), cfg.uploads.clone());
         let gate = match &cfg.auth {
             Some(a) => Some(auth::Gate::new(
                 a,
@@ -53,8 +55,25 @@ impl Server {
             metrics.register(Box::new(p.fetches.clone()));
             metrics.register(Box::new(p.joined.clone()));
         }
+        #[allow(unused_mut)]
+        let mut connections = cfg.connections.clone();
+        #[cfg(unix)]
+        if let Some(files) = conn::raise_open_files() {
+            // a connection holds its socket and at most one open file; keep some for the rest
+            let fit = usize::try_from(files.saturating_sub(64) / 2)
+                .unwrap_or(usize::MAX)
+                .max(1);
+            if fit < connections.max {
+                tracing::warn!(
+                    "the limit of {files} open files allows {fit} connections, not {}",
+                    connections.max
+                );
+                connections.max = fit;
+            }
+        }
         Ok(Server {
             answered: std::sync::atomic::AtomicU64::new(0),
+            admission: conn::Admission::new(connections),
             gate,
             ctx: Arc::new(Context {
                 bundle,
@@ -63,6 +82,7 @@ impl Server {
                 auth_required: cfg.auth.is_some(),
                 public_url: cfg.public_url.clone(),
                 proxy,
+                bodies: Arc::new(tokio::sync::Semaphore::new(http::BODY_BUDGET_MIB)),
             }),
             metrics,
         })
@@ -73,12 +93,15 @@ impl Server {
         &self.ctx.bundle
     }
 
-    async fn answer(self: Arc<Self>, req: Request) -> Response {
+    async fn answer(self: Arc<Self>, mut req: Request) -> Response {
         let started = Instant::now();
         let method = req.method.clone();
         let full_path = req.path.clone();
         let (protocol, user, resp) = match self.admit(&req).await {
             Ok(user) => {
+                if let Some(u) = &user {
+                    req.client = format!("user {u}");
+                }
                 let (protocol, resp) = self.route(req).await;
                 (protocol, user, resp)
             }
@@ -312,12 +335,14 @@ fn request_filter() -> impl Filter<Extract = (Request,), Error = warp::Rejection
         .and(warp::path::full())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
+        .and(warp::ext::optional::<Peer>())
         .and(warp::body::stream())
         .map(
             |method: Method,
              path: warp::path::FullPath,
              query: String,
              headers: HeaderMap,
+             peer: Option<Peer>,
              body| {
                 let body: http::Body = Box::pin(
                     TryStreamExt::map_err(body, |e: warp::Error| std::io::Error::other(e))
@@ -329,6 +354,7 @@ fn request_filter() -> impl Filter<Extract = (Request,), Error = warp::Rejection
                     query,
                     headers,
                     body,
+                    client: peer.map(|p| p.0.ip().to_string()).unwrap_or_default(),
                 }
             },
         )
@@ -337,6 +363,10 @@ fn request_filter() -> impl Filter<Extract = (Request,), Error = warp::Rejection
 fn to_bytes<B: Buf>(mut b: B) -> bytes::Bytes {
     b.copy_to_bytes(b.remaining())
 }
+
+/// The address of the client, as the connection layer saw it.
+#[derive(Debug, Clone, Copy)]
+struct Peer(SocketAddr);
 
 /// Serves until `shutdown` completes; in-flight requests finish first. `on_listen` is
 /// called with the bound address (useful with port 0).
@@ -361,27 +391,85 @@ pub async fn run(
     let server = Arc::new(server);
     let s2 = server.clone();
     let routes = request_filter().then(move |req: Request| s2.clone().answer(req));
-    let incoming = futures_util::stream::unfold(listener, |l| async move {
-        loop {
-            match l.accept().await {
-                Ok((s, _)) => {
-                    let _ = s.set_nodelay(true);
-                    return Some((Ok::<_, std::io::Error>(s), l));
-                }
-                Err(e) => {
-                    // out of descriptors and the like: keep serving the connections we have
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let admission = server.admission.clone();
+    let incoming = futures_util::stream::unfold(listener, move |l| {
+        let admission = admission.clone();
+        async move {
+            loop {
+                match l.accept().await {
+                    Ok((s, peer)) => match admission.admit(peer.ip()) {
+                        Ok(ticket) => {
+                            let _ = s.set_nodelay(true);
+                            return Some((
+                                Ok::<_, std::io::Error>(conn::Conn::new(s, peer, ticket)),
+                                l,
+                            ));
+                        }
+                        Err(why) => {
+                            // closed at once, so the backlog keeps moving for other clients
+                            tracing::debug!(%peer, "connection refused: {why}");
+                            drop(s);
+                        }
+                    },
+                    Err(e) => {
+                        // out of descriptors and the like: keep serving the connections we have
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
                 }
             }
         }
     });
+    let service = warp::service(routes);
+    let make = hyper::service::make_service_fn(move |c: &conn::Conn| {
+        let service = service.clone();
+        let activity = c.activity();
+        let peer = Peer(c.peer());
+        async move {
+            Ok::<_, std::convert::Infallible>(hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::Body>| {
+                    req.extensions_mut().insert(peer);
+                    activity.begin();
+                    let activity = activity.clone();
+                    let mut service = service.clone();
+                    async move {
+                        use hyper::service::Service;
+                        let r = service.call(req).await;
+                        activity.end();
+                        r
+                    }
+                },
+            ))
+        }
+    });
     tokio::spawn(trim_when_quiet(server.clone()));
+    tokio::spawn(expire_uploads(server.clone()));
     on_listen(addr);
-    warp::serve(routes)
-        .serve_incoming_with_graceful_shutdown(incoming.boxed(), shutdown)
+    let served = hyper::Server::builder(hyper::server::accept::from_stream(incoming))
+        .serve(make)
+        .with_graceful_shutdown(shutdown)
         .await;
+    if let Err(e) = served {
+        tracing::error!("server error: {e}");
+    }
     Ok(())
+}
+
+/// Ends upload sessions left idle past their expiry, checking a few times per expiry
+/// period (at most once a minute).
+async fn expire_uploads(server: Arc<Server>) {
+    let every = (server.ctx.uploads.limits().expiry / 4).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(60),
+    );
+    loop {
+        tokio::time::sleep(every).await;
+        let s = server.clone();
+        let n = http::blocking(move || s.ctx.uploads.expire()).await;
+        if n > 0 {
+            tracing::info!(sessions = n, "expired idle upload sessions");
+        }
+    }
 }
 
 /// Hands memory freed after a burst of requests back to the system once the server has

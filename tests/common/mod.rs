@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod fixtures;
+pub mod http;
 pub mod peers;
 pub mod server;
 pub mod upstream;
@@ -162,6 +163,17 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
         }
     }
     m
+}
+
+/// The temp files in a bundle's `tmp/`, those in work directories included (their `lock`
+/// files are not counted).
+pub fn temp_files(bundle: &Path) -> usize {
+    walkdir::WalkDir::new(bundle.join("tmp"))
+        .min_depth(1)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file() && e.file_name() != "lock")
+        .count()
 }
 
 /// Asserts that a command exited 1 with `says` in its stderr.

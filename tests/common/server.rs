@@ -29,6 +29,22 @@ impl Server {
         extra: &[&str],
         var: Option<(&str, &str)>,
     ) -> Server {
+        Self::spawn(dir, bundle, extra, var, None)
+    }
+
+    /// [`Server::start`] in a process that may open at most `files` files (soft and hard
+    /// limit), as on a machine with a low `ulimit -n`.
+    pub fn start_with_files_limit(dir: &Path, bundle: &Path, extra: &[&str], files: u64) -> Server {
+        Self::spawn(dir, Some(bundle), extra, None, Some(files))
+    }
+
+    fn spawn(
+        dir: &Path,
+        bundle: Option<&Path>,
+        extra: &[&str],
+        var: Option<(&str, &str)>,
+        files: Option<u64>,
+    ) -> Server {
         let stderr = dir.join(format!(
             "serve-{}.log",
             std::time::SystemTime::now()
@@ -54,6 +70,22 @@ impl Server {
         }
         if let Some((k, v)) = var {
             cmd.env(k, v);
+        }
+        if let Some(n) = files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe and touches only the child.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let r = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &r) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])

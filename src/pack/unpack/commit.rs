@@ -5,11 +5,11 @@ use super::{
     Conflict, ConflictPolicy, ConflictSummary, Decision, State, UnpackOptions, UnpackReport,
     VolumeHead,
 };
+use crate::bundle::graph::{closure_in, Presence};
 use crate::bundle::layout::RefKey;
 use crate::bundle::refs::RefRecord;
 use crate::bundle::Bundle;
 use crate::error::{Error, IoContext, Result};
-use crate::pack::select::closure_in;
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
@@ -84,8 +84,14 @@ pub(super) fn finish(
     let mut conflicts = Vec::new();
     for_each_staged(&refs_root, |k, rec| {
         let mut needed = BTreeSet::new();
-        closure_in(bundle, &k, &rec.body, &mut needed, &|d| present.contains(d))
-            .map_err(|e| Error::Other(format!("pack {}: {e}", &state.pack_id[..16])))?;
+        closure_in(bundle, &k, &rec.body, &mut needed, &|d| {
+            if present.contains(d) {
+                Presence::Present(None)
+            } else {
+                Presence::Missing
+            }
+        })
+        .map_err(|e| Error::Other(format!("pack {}: {e}", &state.pack_id[..16])))?;
         match probe.get(&k)? {
             None => {
                 new.insert(k);
