@@ -22,6 +22,8 @@ pub struct Context {
     pub bundle: Bundle,
     /// OCI blob upload sessions.
     pub uploads: Uploads,
+    /// What the refs use, remembered for blob deletes.
+    pub usage: crate::registry::usage::Usage,
     /// Limits on request bodies.
     pub limits: Limits,
     /// True when the server asks for credentials (registries that announce it do).

@@ -440,7 +440,7 @@ async fn get_blob(ctx: Arc<Context>, req: &Request, name: String, d: String) -> 
 
 async fn delete_blob(ctx: Arc<Context>, d: String) -> Result<Response> {
     let digest = parse_digest(&d)?;
-    blocking(move || store::delete_blob(&ctx.bundle, &digest)).await?;
+    blocking(move || store::delete_blob(&ctx.bundle, &ctx.usage, &digest)).await?;
     Ok(http::empty(StatusCode::ACCEPTED))
 }
 

@@ -11,6 +11,7 @@ pub mod oci;
 pub mod pypi;
 pub mod raw;
 pub mod uploads;
+pub mod usage;
 
 /// Why a package registry operation (npm, PyPI, Cargo, Maven) failed; each protocol turns
 /// it into its own status and error body.

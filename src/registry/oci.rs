@@ -431,19 +431,15 @@ pub fn delete_manifest(b: &Bundle, repo: &str, reference: &Reference) -> Result<
     Ok(())
 }
 
-/// Deletes a blob that no ref's manifest graph uses; refuses one that is still in use.
-pub fn delete_blob(b: &Bundle, d: &Digest) -> Result<()> {
+/// Deletes a blob that no ref uses, directly or through a manifest graph; refuses one that
+/// is still in use.
+pub fn delete_blob(b: &Bundle, usage: &crate::registry::usage::Usage, d: &Digest) -> Result<()> {
     // a remover: exclusive, so no writer checks for this blob and names it in between
     let _lock = b.lock_exclusive()?;
     if !b.has_blob(d) {
         return Err(OciError::BlobUnknown(d.to_string()));
     }
-    let mut used = std::collections::BTreeSet::new();
-    for (key, rec) in b.refs()? {
-        // a ref with missing blobs is verify's business; what it still reaches counts
-        let _ = crate::bundle::graph::closure(b, &key, &rec.body, &mut used);
-    }
-    if used.contains(d) {
+    if usage.uses(b, d)? {
         return Err(OciError::Unsupported(format!(
             "blob {d} is used by a manifest in the bundle; delete the manifests that use it (gc removes it afterwards)"
         )));

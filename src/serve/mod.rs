@@ -78,6 +78,7 @@ impl Server {
             ctx: Arc::new(Context {
                 bundle,
                 uploads,
+                usage: Default::default(),
                 limits: cfg.limits.clone(),
                 auth_required: cfg.auth.is_some(),
                 public_url: cfg.public_url.clone(),

@@ -1,0 +1,152 @@
+//! Which blobs the bundle's refs use, remembered between the server's blob deletes: each ref
+//! file's blobs under the file's identity (inode, size, modification and change times), and
+//! each manifest's children under its digest (manifests never change). A delete then costs
+//! one walk of `refs/` that reads only the records written since the last one.
+
+use crate::bundle::oci::{self, Child};
+use crate::bundle::refs::{RefBody, RefRecord};
+use crate::bundle::Bundle;
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// What one ref record needs directly.
+#[derive(Debug, Clone)]
+struct Needs {
+    blobs: Vec<Digest>,
+    manifests: bool,
+    absent: Vec<Digest>,
+}
+
+/// A file's identity; a rewrite (always a new file renamed into place) changes it.
+type Stamp = (u64, u64, i64, i64, i64, i64);
+
+#[derive(Default)]
+struct Cache {
+    refs: HashMap<PathBuf, (Stamp, std::result::Result<Needs, String>)>,
+    children: HashMap<Digest, Vec<Child>>,
+}
+
+/// The remembered uses of one server.
+#[derive(Default)]
+pub struct Usage {
+    cache: Mutex<Cache>,
+}
+
+/// Manifests whose children are remembered at most; past it the memory starts over.
+const MAX_MANIFESTS: usize = 200_000;
+
+#[cfg(unix)]
+fn stamp(m: &std::fs::Metadata) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    Some((
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    ))
+}
+
+#[cfg(not(unix))]
+fn stamp(_: &std::fs::Metadata) -> Option<Stamp> {
+    None
+}
+
+fn needs(path: &std::path::Path) -> std::result::Result<Needs, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let rec: RefRecord = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    Ok(Needs {
+        blobs: rec.body.blobs(),
+        manifests: matches!(rec.body, RefBody::OciTag(_) | RefBody::OciManifest(_)),
+        absent: rec.body.absent().to_vec(),
+    })
+}
+
+impl Usage {
+    /// True when a ref of `b` needs blob `d`, directly or through a manifest graph. The
+    /// caller holds the bundle's exclusive lock, so nothing changes during the walk.
+    pub fn uses(&self, b: &Bundle, d: &Digest) -> Result<bool> {
+        let mut cache = self.cache.lock().expect("usage cache");
+        let Cache { refs, children } = &mut *cache;
+        let root = b.layout().refs_dir();
+        let mut seen: HashSet<PathBuf> = HashSet::with_capacity(refs.len());
+        // a file changed this close to the walk might change again within one tick of a
+        // coarse clock (FAT, exFAT) with the same identity: read it again next time
+        let settled = std::time::SystemTime::now() - std::time::Duration::from_secs(3);
+        let mut graphs: Vec<Vec<Digest>> = Vec::new();
+        for entry in walkdir::WalkDir::new(&root) {
+            let entry = entry.map_err(|e| Error::Other(format!("walk {}: {e}", root.display())))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path().to_path_buf();
+            let meta = entry.metadata().ok();
+            let st = meta.as_ref().and_then(stamp);
+            let cacheable = meta
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|t| t < settled);
+            let n = match (st, refs.get(&path)) {
+                (Some(s), Some((old, n))) if *old == s => n.clone(),
+                _ => {
+                    let n = needs(&path);
+                    match st {
+                        Some(s) if cacheable => {
+                            refs.insert(path.clone(), (s, n.clone()));
+                        }
+                        _ => {
+                            refs.remove(&path);
+                        }
+                    }
+                    n
+                }
+            };
+            seen.insert(path.clone());
+            let n = n.map_err(|e| {
+                Error::Other(format!(
+                    "{} is not a readable ref ({e}); it could name this blob, so nothing is deleted: run `nora verify`",
+                    path.display()
+                ))
+            })?;
+            if n.blobs.contains(d) {
+                return Ok(true);
+            }
+            if n.manifests {
+                graphs.push(
+                    n.blobs
+                        .into_iter()
+                        .filter(|m| !n.absent.contains(m))
+                        .collect(),
+                );
+            }
+        }
+        refs.retain(|p, _| seen.contains(p));
+        if children.len() > MAX_MANIFESTS {
+            children.clear();
+        }
+        let mut visited = HashSet::new();
+        let mut stack: Vec<Digest> = graphs.into_iter().flatten().collect();
+        while let Some(m) = stack.pop() {
+            if !visited.insert(m.clone()) {
+                continue;
+            }
+            if !children.contains_key(&m) {
+                // a manifest missing or unreadable is verify's business; what the rest reach counts
+                let Ok(bytes) = b.read_blob(&m) else { continue };
+                children.insert(m.clone(), oci::children(&bytes).unwrap_or_default());
+            }
+            for c in &children[&m] {
+                if &c.digest == d {
+                    return Ok(true);
+                }
+                if c.is_manifest {
+                    stack.push(c.digest.clone());
+                }
+            }
+        }
+        Ok(false)
+    }
+}
