@@ -71,9 +71,45 @@ pub enum Error {
     /// A signature or key problem.
     #[error("signature: {0}")]
     Signature(String),
+    /// A release (an immutable ref) is already in the bundle with other content.
+    #[error("{0}")]
+    ReleaseExists(String),
     /// Anything else, with its message.
     #[error("{0}")]
     Other(String),
+}
+
+impl Error {
+    /// True when the failure is a full disk or an exhausted quota.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if disk_full(source))
+    }
+
+    /// The message without the paths of the machine it happened on, for answers to remote
+    /// clients (the log keeps the whole message).
+    pub fn public(&self) -> String {
+        match self {
+            // the error's own text may carry a path (tempfile's do); its kind does not
+            Error::Io { action, source, .. } => format!("could not {action}: {}", source.kind()),
+            Error::NotABundle(_) => "the server's bundle directory is not a nora bundle".into(),
+            Error::BundleTooNew {
+                found, supported, ..
+            } => format!(
+                "the bundle has format version {found}, this server reads up to {supported}"
+            ),
+            Error::BadArtifact { reason, .. } => reason.clone(),
+            Error::BadPack { reason, .. } => reason.clone(),
+            e => e.to_string(),
+        }
+    }
+}
+
+/// True for the I/O errors of a full disk or an exhausted quota.
+pub fn disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 /// Result with the library's error.

@@ -202,3 +202,217 @@ fn blob_deletes_follow_every_change_to_the_refs_between_them() {
     assert_eq!(delete_blob(&s, "use/app", b"filler 8\n"), 405);
     env.nora("b", &["verify"]).assert().success();
 }
+
+#[test]
+fn uploaded_bytes_are_served_inert_and_nothing_is_sniffed() {
+    let env = Env::new();
+    env.init("b");
+    let s = Server::start(env.dir.path(), &env.path("b"), &[]);
+    let page = b"<html><script>document.title='ran'</script></html>";
+    let r = send(
+        &s.host,
+        "PUT",
+        "/raw/pages/x.html",
+        &[("Content-Type", "text/html")],
+        page,
+    );
+    assert_eq!(r.status, 201);
+    let got = send(&s.host, "GET", "/raw/pages/x.html", &[], b"");
+    assert_eq!(got.body, page);
+    assert_eq!(got.header("content-type"), Some("text/html"));
+    assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
+    let csp = got.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "an uploaded page runs no script: {csp:?}"
+    );
+    // every mount that serves stored bytes, and every other answer, says the same
+    upload(&s, "inert/app", page);
+    let blob = send(
+        &s.host,
+        "GET",
+        &format!("/v2/inert/app/blobs/{}", sha256_hex(page)),
+        &[],
+        b"",
+    );
+    assert_eq!(blob.status, 200);
+    assert!(blob
+        .header("content-security-policy")
+        .unwrap_or_default()
+        .contains("sandbox"));
+    for path in [
+        "/raw/pages/x.html",
+        "/health",
+        "/raw/nothing-here",
+        "/v2/",
+        "/npm/nope",
+    ] {
+        for method in ["GET", "HEAD"] {
+            let r = send(&s.host, method, path, &[], b"");
+            assert_eq!(
+                r.header("x-content-type-options"),
+                Some("nosniff"),
+                "{method} {path} ({})",
+                r.status
+            );
+        }
+    }
+}
+
+fn publish_body(name: &str, version: &str, tgz: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    serde_json::to_vec(&serde_json::json!({
+        "_id": name, "name": name, "dist-tags": {"latest": version},
+        "versions": {version: {"name": name, "version": version, "dist": {"integrity": format!("sha512-{}", b64.encode(sha2::Sha512::digest(tgz)))}}},
+        "_attachments": {format!("{name}-{version}.tgz"): {"content_type": "application/octet-stream", "data": b64.encode(tgz), "length": tgz.len()}}
+    }))
+    .unwrap()
+}
+
+/// A small tmpfs mounted for one test; unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts `size` of tmpfs at `at`; `None` (said loudly) where mounting is not allowed,
+    /// which fails the test under CI.
+    fn mount(at: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Some(SmallDisk(at.to_path_buf()));
+        }
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "mounting a tmpfs needs root; CI runs as root"
+        );
+        eprintln!("SKIPPING: cannot mount a tmpfs here (not root?); CI would fail");
+        None
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_answers_507_without_server_paths_and_keeps_the_bundle_sound() {
+    let env = Env::new();
+    let Some(disk) = SmallDisk::mount(&env.path("small"), "8m") else {
+        return;
+    };
+    let bundle = disk.0.join("bundle");
+    env.nora("small/bundle", &["init"]).assert().success();
+    let s = Server::start(env.dir.path(), &bundle, &[]);
+    assert_eq!(
+        send(&s.host, "PUT", "/raw/before.txt", &[], b"before\n").status,
+        201
+    );
+    // everything but about 64 KiB of the disk taken by something else
+    let avail = {
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        let c = std::ffi::CString::new(disk.0.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+        st.f_bavail * st.f_frsize
+    };
+    let filler = disk.0.join("filler");
+    std::fs::write(&filler, vec![0u8; (avail - (64 << 10)) as usize]).unwrap();
+    let snapshot = common::snapshot(&bundle);
+    let big = vec![7u8; 512 << 10];
+    // an npm package whose tarball does not fit (its bytes do not compress)
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..(256 << 10))
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let tgz_path = env.path("big.tgz");
+    common::fixtures::tar_gz(
+        &tgz_path,
+        &[
+            (
+                "package/package.json",
+                br#"{"name":"big","version":"1.0.0"}"#,
+            ),
+            ("package/noise.bin", &noise),
+        ],
+    );
+    let tgz = std::fs::read(&tgz_path).unwrap();
+    let answers = [
+        ("raw", send(&s.host, "PUT", "/raw/big.bin", &[], &big)),
+        (
+            "oci",
+            send(
+                &s.host,
+                "POST",
+                &format!("/v2/full/app/blobs/uploads/?digest={}", sha256_hex(&big)),
+                &[("Content-Type", "application/octet-stream")],
+                &big,
+            ),
+        ),
+        (
+            "maven",
+            send(
+                &s.host,
+                "PUT",
+                "/maven2/com/example/big/1.0/big-1.0.jar",
+                &[],
+                &big,
+            ),
+        ),
+        (
+            "npm",
+            send(
+                &s.host,
+                "PUT",
+                "/npm/big",
+                &[("Content-Type", "application/json")],
+                &publish_body("big", "1.0.0", &tgz),
+            ),
+        ),
+    ];
+    let place = disk.0.display().to_string();
+    for (mount, a) in &answers {
+        assert_eq!(a.status, 507, "{mount}: {}", a.text());
+        assert!(
+            a.text().contains("storage is full"),
+            "{mount}: {}",
+            a.text()
+        );
+        for leak in [place.as_str(), "/tmp", "w-", "ingest-"] {
+            assert!(
+                !a.text().contains(leak),
+                "{mount} names a server path: {}",
+                a.text()
+            );
+        }
+    }
+    assert_eq!(send(&s.host, "GET", "/health", &[], b"").status, 200);
+    assert_eq!(
+        send(&s.host, "GET", "/raw/before.txt", &[], b"").body,
+        b"before\n"
+    );
+    assert_eq!(
+        common::snapshot(&bundle),
+        snapshot,
+        "failed uploads left nothing visible"
+    );
+    // space again: the same uploads go through
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(send(&s.host, "PUT", "/raw/big.bin", &[], &big).status, 201);
+    env.nora("small/bundle", &["verify"]).assert().success();
+    drop(s);
+}

@@ -202,7 +202,7 @@ pub enum Decision {
 pub fn decide(bundle: &Bundle, rec: &RefRecord) -> Result<Decision> {
     match bundle.read_ref(&rec.body.key()?)? {
         Some(old) if old.same_target(rec) => Ok(Decision::Unchanged),
-        Some(old) if !is_mutable(&rec.body) => Err(Error::Other(format!(
+        Some(old) if !is_mutable(&rec.body) => Err(Error::ReleaseExists(format!(
             "{} is already in the bundle with other content ({}); releases are immutable: remove it first or use another version",
             rec.body.display_name(),
             old.body.blobs().first().map(|d| d.to_string()).unwrap_or_default()

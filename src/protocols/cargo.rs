@@ -2,7 +2,7 @@
 //! the web API's publish, yank and unyank. Errors are `{"errors":[{"detail":…}]}`, which
 //! cargo prints.
 
-use super::http::{self, blocking, BodyError, Request, Response};
+use super::http::{self, blocking, Request, Response};
 use super::Context;
 use crate::proxy::{cargo as up, ProxyError};
 use crate::registry::cargo::{self as store, CargoError};
@@ -24,7 +24,10 @@ fn cargo_error(e: CargoError) -> Response {
         CargoError::Invalid(_) => StatusCode::BAD_REQUEST,
         CargoError::Exists(_) => StatusCode::CONFLICT,
         CargoError::NotFound(_) => StatusCode::NOT_FOUND,
-        CargoError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        CargoError::Store(e) => {
+            let (status, msg) = http::storage_failure(e);
+            return error(status, msg);
+        }
     };
     error(status, e)
 }
@@ -148,22 +151,26 @@ async fn download(ctx: Arc<Context>, req: &Request, name: String, version: Strin
 }
 
 async fn publish(ctx: Arc<Context>, req: &mut Request) -> Response {
-    let tmp_dir = match ctx.bundle.work_dir() {
-        Ok(d) => d,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("temp file: {e}")),
-    };
-    let mut body = match tempfile::Builder::new()
-        .prefix("publish-body-")
-        .tempfile_in(&tmp_dir)
-    {
+    let body = ctx.bundle.work_dir().and_then(|dir| {
+        tempfile::Builder::new()
+            .prefix("publish-body-")
+            .tempfile_in(&dir)
+            .map_err(|source| crate::Error::Io {
+                action: "create a temp file in",
+                path: dir,
+                source,
+            })
+    });
+    let mut body = match body {
         Ok(f) => f,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("temp file: {e}")),
+        Err(e) => {
+            let (status, msg) = http::storage_failure(&e);
+            return error(status, msg);
+        }
     };
     if let Err(e) = http::drain_into(req, body.as_file_mut(), 0, ctx.limits.publish).await {
-        return match e {
-            BodyError::TooLarge(_) => error(StatusCode::PAYLOAD_TOO_LARGE, e),
-            BodyError::Io(_) => error(StatusCode::BAD_REQUEST, e),
-        };
+        let (status, msg) = e.answer();
+        return error(status, msg);
     }
     let result = blocking(move || store::publish(&ctx.bundle, body.path())).await;
     match result {

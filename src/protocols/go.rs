@@ -166,7 +166,10 @@ pub async fn handle(ctx: Arc<Context>, req: Request) -> Response {
         })
     })
     .await;
-    answer.unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e))
+    answer.unwrap_or_else(|e| {
+        let (status, msg) = http::storage_failure(&e);
+        text(status, msg)
+    })
 }
 
 /// Pull-through: fetches a version the bundle lacks (then the bundle answers, `None`), or

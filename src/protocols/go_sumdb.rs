@@ -77,5 +77,8 @@ pub async fn handle(ctx: Arc<Context>, req: &Request, path: &str) -> Response {
         })
     })
     .await;
-    answer.unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e))
+    answer.unwrap_or_else(|e| {
+        let (status, msg) = http::storage_failure(&e);
+        text(status, msg)
+    })
 }

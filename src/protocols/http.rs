@@ -283,6 +283,9 @@ pub fn serve_blob(
     })
 }
 
+/// The `Content-Security-Policy` of every stored file served.
+pub const UPLOADED_CSP: &str = "default-src 'none'; sandbox";
+
 /// Bodies up to this size are read at once with the lookup; larger ones stream.
 const SMALL_BODY: u64 = 64 * 1024;
 /// Read size when streaming a large body.
@@ -342,6 +345,9 @@ pub fn serve_file(fr: &FileRequest, path: &Path, meta: FileMeta<'_>) -> io::Resu
     set(&mut r, header::CONTENT_LENGTH, &len.to_string());
     set(&mut r, header::ETAG, meta.etag);
     set(&mut r, header::ACCEPT_RANGES, "bytes");
+    // stored bytes came from an uploader: a browser shows them inert, in a sandbox with no
+    // scripts, no forms and no access to this origin (its cookies and credentials)
+    set(&mut r, header::CONTENT_SECURITY_POLICY, UPLOADED_CSP);
     if status == StatusCode::PARTIAL_CONTENT {
         set(
             &mut r,
@@ -400,6 +406,43 @@ pub enum BodyError {
     /// The connection failed mid-body.
     #[error("reading the request body failed: {0}")]
     Io(#[from] io::Error),
+    /// Storing the body failed (the server's fault, not the client's).
+    #[error("storing the request body failed: {0}")]
+    Store(io::Error),
+}
+
+impl BodyError {
+    /// The status and message to answer with.
+    pub fn answer(self) -> (StatusCode, String) {
+        match self {
+            BodyError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
+            BodyError::Io(_) => (StatusCode::BAD_REQUEST, self.to_string()),
+            BodyError::Store(source) => storage_failure(&crate::Error::Io {
+                action: "store the request body",
+                path: Default::default(),
+                source,
+            }),
+        }
+    }
+}
+
+/// How a failure of the server's own storage is answered: `507 Insufficient Storage` when
+/// its disk or quota is full, else `500`. The message names no server path; the whole
+/// error goes to the log.
+pub fn storage_failure(e: &crate::Error) -> (StatusCode, String) {
+    tracing::error!("storage failure: {e}");
+    if e.is_disk_full() {
+        (
+            StatusCode::INSUFFICIENT_STORAGE,
+            "the server's storage is full: free space on it (or raise its quota), then retry"
+                .into(),
+        )
+    } else {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error: {}", e.public()),
+        )
+    }
 }
 
 /// Reads a whole (small) body, refusing more than `limit` bytes; a `Content-Length` over
@@ -470,7 +513,7 @@ pub async fn drain_into<W: io::Write>(
         if limit.is_some_and(|l| already + total > l) {
             return Err(BodyError::TooLarge(limit.unwrap_or_default()));
         }
-        tokio::task::block_in_place(|| sink.write_all(&chunk))?;
+        tokio::task::block_in_place(|| sink.write_all(&chunk)).map_err(BodyError::Store)?;
     }
     Ok(total)
 }

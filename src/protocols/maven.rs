@@ -15,7 +15,10 @@ fn maven_error(e: MavenError) -> Response {
         MavenError::Invalid(_) => StatusCode::BAD_REQUEST,
         MavenError::Exists(_) => StatusCode::CONFLICT,
         MavenError::NotFound(_) => StatusCode::NOT_FOUND,
-        MavenError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        MavenError::Store(e) => {
+            let (status, msg) = http::storage_failure(e);
+            return text(status, msg);
+        }
     };
     text(status, e)
 }
@@ -188,7 +191,10 @@ async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Response {
     }
     let writer = match ctx.bundle.blob_writer() {
         Ok(w) => w,
-        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => {
+            let (status, msg) = http::storage_failure(&e);
+            return text(status, msg);
+        }
     };
     let mut w = store::SumWriter::new(writer);
     if let Err(e) = http::drain_into(req, &mut w, 0, ctx.limits.publish).await {
@@ -203,8 +209,6 @@ async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Response {
 }
 
 fn body_error(e: BodyError) -> Response {
-    match e {
-        BodyError::TooLarge(_) => text(StatusCode::PAYLOAD_TOO_LARGE, e),
-        BodyError::Io(_) => text(StatusCode::BAD_REQUEST, e),
-    }
+    let (status, msg) = e.answer();
+    text(status, msg)
 }

@@ -2,7 +2,7 @@
 //! `Accept: application/vnd.npm.install-v1+json`), tarballs, `npm publish`, dist-tags,
 //! and `npm unpublish`. Errors are `{"error": …}`, which npm prints.
 
-use super::http::{self, blocking, json_error as error, BodyError, Request, Response};
+use super::http::{self, blocking, json_error as error, Request, Response};
 use super::Context;
 use crate::proxy::{npm as up, ProxyError};
 use crate::registry::npm::{self as store, NpmError};
@@ -14,7 +14,10 @@ fn npm_error(e: NpmError) -> Response {
         NpmError::Invalid(_) => StatusCode::BAD_REQUEST,
         NpmError::Exists(_) => StatusCode::FORBIDDEN,
         NpmError::NotFound(_) => StatusCode::NOT_FOUND,
-        NpmError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        NpmError::Store(e) => {
+            let (status, msg) = http::storage_failure(e);
+            return error(status, msg);
+        }
     };
     error(status, e)
 }
@@ -192,9 +195,9 @@ async fn tarball(ctx: Arc<Context>, req: &Request, name: String, file: String) -
 
 async fn read_json(ctx: &Context, req: &mut Request) -> Result<serde_json::Value, Response> {
     let limit = ctx.limits.publish.unwrap_or(u64::MAX);
-    let bytes = http::read_limited(req, limit).await.map_err(|e| match e {
-        BodyError::TooLarge(_) => error(StatusCode::PAYLOAD_TOO_LARGE, e),
-        BodyError::Io(_) => error(StatusCode::BAD_REQUEST, e),
+    let bytes = http::read_limited(req, limit).await.map_err(|e| {
+        let (status, msg) = e.answer();
+        error(status, msg)
     })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         error(
@@ -208,8 +211,10 @@ async fn publish(ctx: Arc<Context>, req: &mut Request, name: String) -> Response
     let limit = ctx.limits.publish.unwrap_or(u64::MAX);
     let (body, room) = match http::read_budgeted(req, limit, ctx.bodies.clone()).await {
         Ok(b) => b,
-        Err(e @ BodyError::TooLarge(_)) => return error(StatusCode::PAYLOAD_TOO_LARGE, e),
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        Err(e) => {
+            let (status, msg) = e.answer();
+            return error(status, msg);
+        }
     };
     let n = name.clone();
     let published = blocking(move || {

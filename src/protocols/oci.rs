@@ -89,12 +89,9 @@ impl From<crate::Error> for ApiError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "UNKNOWN",
-        format!("internal error: {e}"),
-    )
+fn internal(e: crate::Error) -> ApiError {
+    let (status, msg) = http::storage_failure(&e);
+    ApiError::new(status, "UNKNOWN", msg)
 }
 
 fn body_error(e: BodyError) -> ApiError {
@@ -107,6 +104,10 @@ fn body_error(e: BodyError) -> ApiError {
             "BLOB_UPLOAD_INVALID",
             e.to_string(),
         ),
+        BodyError::Store(_) => {
+            let (status, msg) = e.answer();
+            ApiError::new(status, "UNKNOWN", msg)
+        }
     }
 }
 

@@ -21,7 +21,10 @@ fn pypi_error(e: PypiError) -> Response {
         PypiError::Invalid(_) => StatusCode::BAD_REQUEST,
         PypiError::Exists(_) => StatusCode::CONFLICT,
         PypiError::NotFound(_) => StatusCode::NOT_FOUND,
-        PypiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        PypiError::Store(e) => {
+            let (status, msg) = http::storage_failure(e);
+            return text(status, msg);
+        }
     };
     text(status, e)
 }
@@ -341,6 +344,12 @@ const MAX_FIELD: usize = 1 << 20;
 /// Room for the form's other fields and framing beside the file.
 const MAX_FORM: u64 = 16 << 20;
 
+/// The answer to a failure of the server's storage.
+fn stored(e: crate::Error) -> Response {
+    let (status, msg) = http::storage_failure(&e);
+    text(status, msg)
+}
+
 /// The answer to a form that broke off or went past a cap.
 fn form_error(e: multer::Error, limit: Option<u64>) -> Response {
     match e {
@@ -408,7 +417,7 @@ async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
             })
     }) {
         Ok(d) => d,
-        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("temp dir: {e}")),
+        Err(e) => return stored(e),
     };
     let mut fields = store::Upload::default();
     let mut action = None;
@@ -434,11 +443,12 @@ async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
             let path = dir.path().join(&filename);
             let mut out = match std::fs::File::create(&path) {
                 Ok(f) => f,
-                Err(e) => {
-                    return text(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("create {}: {e}", path.display()),
-                    )
+                Err(source) => {
+                    return stored(crate::Error::Io {
+                        action: "create the upload's file",
+                        path,
+                        source,
+                    })
                 }
             };
             let mut field = field;
@@ -447,11 +457,12 @@ async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
                     None => break,
                     Some(Err(e)) => return form_error(e, limit),
                     Some(Ok(chunk)) => {
-                        if let Err(e) = tokio::task::block_in_place(|| out.write_all(&chunk)) {
-                            return text(
-                                StatusCode::INTERNAL_SERVER_ERROR,
-                                format!("write upload: {e}"),
-                            );
+                        if let Err(source) = tokio::task::block_in_place(|| out.write_all(&chunk)) {
+                            return stored(crate::Error::Io {
+                                action: "write the upload",
+                                path,
+                                source,
+                            });
                         }
                     }
                 }

@@ -1,7 +1,7 @@
 //! Raw files at `/raw/`: PUT, GET and HEAD (with ranges), DELETE, and directory listings in
 //! HTML or JSON. Errors are JSON `{"error": …}` with the usual HTTP status.
 
-use super::http::{self, blocking, json_error as error, BodyError, Request, Response};
+use super::http::{self, blocking, json_error as error, Request, Response};
 use super::Context;
 use crate::registry::raw as store;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ async fn dispatch(ctx: Arc<Context>, mut req: Request) -> Result<Response, Respo
             let c = ctx.clone();
             if blocking(move || store::delete(&c.bundle, &p))
                 .await
-                .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?
+                .map_err(failed)?
             {
                 Ok(http::empty(StatusCode::NO_CONTENT))
             } else {
@@ -98,14 +98,14 @@ async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Result<Response,
         Ok(Some(r))
     })
     .await
-    .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    .map_err(failed)?;
     if let Some(r) = answer {
         return Ok(r);
     }
     let (c, p) = (ctx.clone(), path.clone());
     let dir = blocking(move || store::list(&c.bundle, &p))
         .await
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+        .map_err(failed)?;
     if dir.is_some() {
         let mut r = http::empty(StatusCode::MOVED_PERMANENTLY);
         let last = path.rsplit('/').next().unwrap_or_default();
@@ -122,15 +122,16 @@ async fn get(ctx: Arc<Context>, req: &Request, path: String) -> Result<Response,
 }
 
 async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Result<Response, Response> {
-    let internal = |e: crate::Error| error(StatusCode::INTERNAL_SERVER_ERROR, e);
+    let internal = |e: crate::Error| {
+        let (status, msg) = http::storage_failure(&e);
+        error(status, msg)
+    };
     let mut w = ctx.bundle.blob_writer().map_err(internal)?;
     http::drain_into(req, &mut w, 0, ctx.limits.raw)
         .await
-        .map_err(|e| match e {
-            BodyError::TooLarge(_) => {
-                error(StatusCode::PAYLOAD_TOO_LARGE, format!("/raw/{path}: {e}"))
-            }
-            BodyError::Io(_) => error(StatusCode::BAD_REQUEST, e),
+        .map_err(|e| {
+            let (status, msg) = e.answer();
+            error(status, format!("/raw/{path}: {msg}"))
         })?;
     let ct = store::content_type_for(&path, req.header("content-type"));
     let c = ctx.clone();
@@ -152,6 +153,12 @@ async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Result<Respo
     } else {
         StatusCode::NO_CONTENT
     }))
+}
+
+/// The answer to a failure of the store.
+fn failed(e: crate::Error) -> Response {
+    let (status, msg) = http::storage_failure(&e);
+    error(status, msg)
 }
 
 /// Bytes escaped in links: everything but unreserved URL characters.
@@ -176,7 +183,7 @@ async fn listing(ctx: Arc<Context>, req: &Request, path: String) -> Result<Respo
     let p = path.clone();
     let entries = blocking(move || store::list(&ctx.bundle, &p))
         .await
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+        .map_err(failed)?;
     let entries = match entries {
         Some(e) => e,
         None if path.is_empty() => Vec::new(),

@@ -224,7 +224,10 @@ pub fn deploy(b: &Bundle, path: &str, w: SumWriter) -> Result<&'static str> {
         md5: hex::encode(md5.finalize()),
         sha512: hex::encode(sha512.finalize()),
     }));
-    crate::ecosystems::commit_ref(b, &rec, "serve").map_err(|e| MavenError::Exists(e.to_string()))
+    crate::ecosystems::commit_ref(b, &rec, "serve").map_err(|e| match e {
+        Error::ReleaseExists(m) => MavenError::Exists(m),
+        e => MavenError::Store(e),
+    })
 }
 
 fn files_under(b: &Bundle, dir: &str) -> Result<Vec<(String, MavenFile)>> {

@@ -17,7 +17,7 @@ type Result<T> = std::result::Result<T, NpmError>;
 
 fn invalid(e: Error) -> NpmError {
     match e {
-        Error::InvalidName { .. } | Error::BadArtifact { .. } => NpmError::Invalid(e.to_string()),
+        Error::InvalidName { .. } | Error::BadArtifact { .. } => NpmError::Invalid(e.public()),
         e => NpmError::Store(e),
     }
 }
@@ -321,25 +321,39 @@ struct AttachmentDoc<'a> {
     length: Option<Value>,
 }
 
-/// Decodes an attachment's base64 `data` into `out`; returns the number of bytes.
+/// Decodes an attachment's base64 `data` into `out`; returns the number of bytes. A bad
+/// attachment is `Invalid`; a failure to write is the store's.
 fn decode_attachment(
     data: &serde_json::value::RawValue,
     out: &mut impl std::io::Write,
-) -> std::result::Result<u64, String> {
+    file: &str,
+) -> Result<u64> {
+    let invalid = |why: String| NpmError::Invalid(format!("attachment {file} {why}"));
     let text = data.get();
     let quoted = text
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
-        .ok_or_else(|| "has no base64 \"data\"".to_string())?;
+        .ok_or_else(|| invalid("has no base64 \"data\"".into()))?;
     let decoded;
     let b64 = if quoted.contains('\\') {
-        decoded = serde_json::from_str::<String>(text).map_err(|e| e.to_string())?;
+        decoded = serde_json::from_str::<String>(text).map_err(|e| invalid(e.to_string()))?;
         decoded.as_bytes()
     } else {
         quoted.as_bytes()
     };
     let mut r = base64::read::DecoderReader::new(b64, &base64::engine::general_purpose::STANDARD);
-    std::io::copy(&mut r, out).map_err(|e| format!("is not base64: {e}"))
+    let mut buf = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut r, &mut buf)
+            .map_err(|e| invalid(format!("is not base64: {e}")))?;
+        if n == 0 {
+            return Ok(total);
+        }
+        out.write_all(&buf[..n])
+            .at("write the tarball of", std::path::PathBuf::from(file))?;
+        total += n as u64;
+    }
 }
 
 /// Publishes the JSON body of `PUT /npm/<name>`: every version with an attachment is
@@ -395,8 +409,7 @@ pub fn publish(b: &Bundle, name: &str, raw: &[u8]) -> Result<Published> {
             .tempfile_in(&tmp_dir)
             .at("create temp file in", &tmp_dir)?;
         let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-        let size = decode_attachment(data, &mut out)
-            .map_err(|e| NpmError::Invalid(format!("attachment {file} {e}")))?;
+        let size = decode_attachment(data, &mut out, &file)?;
         std::io::Write::flush(&mut out).at("write", &tmp_dir)?;
         drop(out);
         if let Some(len) = att.length.as_ref().and_then(Value::as_u64) {

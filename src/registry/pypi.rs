@@ -153,8 +153,10 @@ pub fn upload(b: &Bundle, form: &Upload, content: &Path) -> Result<PypiFile> {
             form.name, form.version, f.project, f.version
         )));
     }
-    crate::ecosystems::commit_ref(b, &rec, "serve")
-        .map_err(|e| PypiError::Exists(e.to_string()))?;
+    crate::ecosystems::commit_ref(b, &rec, "serve").map_err(|e| match e {
+        Error::ReleaseExists(m) => PypiError::Exists(m),
+        e => PypiError::Store(e),
+    })?;
     Ok(f.clone())
 }
 

@@ -27,6 +27,8 @@ pub use config::Config;
 /// A running server's shared state.
 pub struct Server {
     answered: std::sync::atomic::AtomicU64,
+    /// The bundle directory as given and as an absolute path, longest first.
+    paths: Vec<String>,
     admission: Arc<conn::Admission>,
     ctx: Arc<Context>,
     metrics: metrics::Metrics,
@@ -71,8 +73,20 @@ impl Server {
                 connections.max = fit;
             }
         }
+        let mut paths: Vec<String> = [
+            Some(bundle.root().to_path_buf()),
+            std::fs::canonicalize(bundle.root()).ok(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .filter(|p| p.len() > 1 && p != "." && p != "..")
+        .collect();
+        paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        paths.dedup();
         Ok(Server {
             answered: std::sync::atomic::AtomicU64::new(0),
+            paths,
             admission: conn::Admission::new(connections),
             gate,
             ctx: Arc::new(Context {
@@ -108,6 +122,8 @@ impl Server {
             }
             Err((protocol, user, resp)) => (protocol, user, resp),
         };
+        let mut resp = self.without_paths(resp).await;
+        http::set(&mut resp, "X-Content-Type-Options", "nosniff");
         let status = resp.status().as_u16();
         let bytes = if method == Method::HEAD {
             0
@@ -133,6 +149,29 @@ impl Server {
             micros = took.as_micros() as u64,
         );
         resp
+    }
+
+    /// An error answer with every mention of the bundle's directory replaced by `<bundle>`:
+    /// clients never learn the server's paths.
+    async fn without_paths(&self, resp: Response) -> Response {
+        if resp.status().as_u16() < 400 || self.paths.is_empty() {
+            return resp;
+        }
+        let (mut parts, body) = resp.into_parts();
+        let Ok(bytes) = warp::hyper::body::to_bytes(body).await else {
+            return Response::from_parts(parts, warp::hyper::Body::empty());
+        };
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if !self.paths.iter().any(|p| text.contains(p.as_str())) {
+            return Response::from_parts(parts, bytes.into());
+        }
+        for p in &self.paths {
+            text = text.replace(p.as_str(), "<bundle>");
+        }
+        parts
+            .headers
+            .insert(header::CONTENT_LENGTH, text.len().into());
+        Response::from_parts(parts, text.into())
     }
 
     /// Lets a request through (with the caller's name, if any) or answers it with the

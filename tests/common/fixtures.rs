@@ -23,7 +23,7 @@ pub struct Samples {
     pub raw: PathBuf,
 }
 
-fn tar_gz(path: &Path, files: &[(&str, &[u8])]) {
+pub fn tar_gz(path: &Path, files: &[(&str, &[u8])]) {
     let f = std::fs::File::create(path).unwrap();
     let mut t = tar::Builder::new(GzEncoder::new(f, flate2::Compression::default()));
     for (name, data) in files {
