@@ -17,8 +17,12 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Pack volume files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "discard")]
     volumes: Vec<PathBuf>,
+    /// Drop a partly unpacked pack that can never complete (a volume was lost): PACK-ID or
+    /// its first 8+ hex digits, as `nora verify` lists them. Its blobs are left to gc.
+    #[arg(long, value_name = "PACK-ID", conflicts_with_all = ["volumes", "on_conflict", "yes", "require_signature"])]
+    discard: Option<String>,
     /// Settle conflicting refs: keep the bundle's or replace them with the pack's.
     #[arg(long, value_enum, value_name = "POLICY")]
     on_conflict: Option<OnConflict>,
@@ -32,6 +36,21 @@ pub struct Args {
 
 pub fn run(a: Args, g: &Global) -> Outcome {
     let bundle = g.open()?;
+    if let Some(id) = &a.discard {
+        let p = nora::pack::unpack::discard(&bundle, id)?;
+        if g.json {
+            g.print_json(&p)?;
+        } else {
+            g.say(format!(
+                "discarded pack {}: {} of {} volume(s) had arrived; its {} blob(s) are left to gc",
+                p.pack_id,
+                p.received.len(),
+                p.volumes,
+                p.blobs
+            ));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let pk = a
         .require_signature
         .as_deref()

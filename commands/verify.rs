@@ -38,9 +38,14 @@ pub fn run(a: Args, g: &Global) -> Outcome {
                 p.file.display()
             );
         }
-        for id in &report.incomplete_unpacks {
+        for p in nora::pack::unpack::staged_packs(&bundle) {
+            let arrived: Vec<String> = p.received.iter().map(u32::to_string).collect();
             g.note(format!(
-                "note: pack {id} is partly unpacked (waiting for volumes)"
+                "note: pack {} is partly unpacked: volume(s) {} of {} arrived; unpack the others, or drop it with `nora unpack --discard {}`",
+                p.pack_id,
+                if arrived.is_empty() { "none".into() } else { arrived.join(", ") },
+                p.volumes,
+                &p.pack_id[..p.pack_id.len().min(16)]
             ));
         }
         g.say(format!(
@@ -70,11 +75,8 @@ fn verify_pack(a: &Args, g: &Global) -> Outcome {
         .transpose()?;
     let mut out = Vec::new();
     for f in &a.pack {
-        let head = nora::pack::unpack::read_head(f)?;
-        let signed = match &key {
-            Some(k) => Some(nora::pack::unpack::check_signature(&head, k)?),
-            None => None,
-        };
+        let head = nora::pack::unpack::read_head(f, key.as_ref())?;
+        let signed = head.trusted.clone();
         let checked = nora::pack::unpack::check_volume(&head)?;
         let m = &head.manifest;
         g.say(format!(

@@ -136,6 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             break
         }
         'nora;unpack' {
+            [CompletionResult]::new('--discard', '--discard', [CompletionResultType]::ParameterName, 'Drop a partly unpacked pack that can never complete (a volume was lost): PACK-ID or its first 8+ hex digits, as `nora verify` lists them. Its blobs are left to gc')
             [CompletionResult]::new('--on-conflict', '--on-conflict', [CompletionResultType]::ParameterName, 'Settle conflicting refs: keep the bundle''s or replace them with the pack''s')
             [CompletionResult]::new('--require-signature', '--require-signature', [CompletionResultType]::ParameterName, 'Refuse volumes not signed with this public key (minisign .pub file or base64)')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')

@@ -1199,12 +1199,16 @@ _nora() {
             return 0
             ;;
         nora__subcmd__unpack)
-            opts="-y -q -v -h --on-conflict --yes --require-signature --bundle --json --quiet --verbose --help"
+            opts="-y -q -v -h --discard --on-conflict --yes --require-signature --bundle --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --discard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --on-conflict)
                     COMPREPLY=($(compgen -W "keep replace" -- "${cur}"))
                     return 0

@@ -126,6 +126,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'nora;unpack'= {
+            cand --discard 'Drop a partly unpacked pack that can never complete (a volume was lost): PACK-ID or its first 8+ hex digits, as `nora verify` lists them. Its blobs are left to gc'
             cand --on-conflict 'Settle conflicting refs: keep the bundle''s or replace them with the pack''s'
             cand --require-signature 'Refuse volumes not signed with this public key (minisign .pub file or base64)'
             cand --bundle 'Bundle directory to work on'

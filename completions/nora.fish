@@ -95,6 +95,7 @@ complete -c nora -n "__fish_nora_using_subcommand pack" -l json -d 'Print machin
 complete -c nora -n "__fish_nora_using_subcommand pack" -s q -l quiet -d 'Print nothing but errors'
 complete -c nora -n "__fish_nora_using_subcommand pack" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
 complete -c nora -n "__fish_nora_using_subcommand pack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nora -n "__fish_nora_using_subcommand unpack" -l discard -d 'Drop a partly unpacked pack that can never complete (a volume was lost): PACK-ID or its first 8+ hex digits, as `nora verify` lists them. Its blobs are left to gc' -r
 complete -c nora -n "__fish_nora_using_subcommand unpack" -l on-conflict -d 'Settle conflicting refs: keep the bundle\'s or replace them with the pack\'s' -r -f -a "keep\t'Keep the bundle\'s version of conflicting refs'
 replace\t'Take the incoming version of conflicting refs'"
 complete -c nora -n "__fish_nora_using_subcommand unpack" -l require-signature -d 'Refuse volumes not signed with this public key (minisign .pub file or base64)' -r

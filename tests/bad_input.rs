@@ -3,6 +3,7 @@
 mod common;
 
 use common::{snapshot, Env};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use std::io::Read;
 use std::path::Path;
@@ -436,4 +437,333 @@ fn a_reader_that_goes_away_ends_output_quietly() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// [`tampered`] on the manifest: `f` changes it, then it is sealed again the way anyone
+/// without the signing key can (entry digest, the volume's row, totals, pack id), so only
+/// the reader's own checks stand between it and the bundle.
+fn resealed(
+    env: &Env,
+    file: &str,
+    out: &str,
+    f: impl FnOnce(&mut nora::pack::manifest::VolumeManifest),
+) -> String {
+    use nora::pack::manifest::{entries_digest, pack_id, VolumeManifest};
+    tampered(env, file, out, |e| {
+        let mut m = VolumeManifest::parse("volume", &e[0].1).unwrap();
+        f(&mut m);
+        let v = m.volume;
+        let listed: u64 = m.entries.iter().map(|x| x.size).sum();
+        let digest = entries_digest(&m.entries);
+        let row = m.header.table.iter_mut().find(|r| r.volume == v).unwrap();
+        row.entries = m.entries.len() as u64;
+        row.bytes = listed;
+        row.digest = digest;
+        m.header.totals.bytes = m.header.table.iter().map(|r| r.bytes).sum();
+        m.pack_id = pack_id(&m.header);
+        e[0].1 = m.to_bytes();
+        let n = e[0].1.len() as u64;
+        e[0].0.set_size(n);
+        e[0].0.set_cksum();
+    })
+}
+
+/// The volume of `files` that carries a part of a blob.
+fn volume_with_part(env: &Env, files: &[String]) -> String {
+    files
+        .iter()
+        .find(|f| {
+            read_entries(&env.path(f))
+                .iter()
+                .any(|(h, _)| h.path_bytes().starts_with(b"parts/"))
+        })
+        .expect("a volume with a part")
+        .clone()
+}
+
+#[test]
+fn parts_whose_numbers_do_not_fit_their_blob_are_refused_before_anything_is_written() {
+    let env = Env::new();
+    let files = packed(&env, Some("1M"));
+    let with_part = volume_with_part(&env, &files);
+    let part = |m: &mut nora::pack::manifest::VolumeManifest| {
+        m.entries
+            .iter_mut()
+            .find(|e| e.kind == nora::pack::manifest::EntryKind::Part)
+            .unwrap()
+            .clone()
+    };
+    let huge = 16u64 << 40;
+    let out = resealed(&env, &with_part, "big-blob.tar.zst", |m| {
+        let _ = part(m);
+        for e in m.entries.iter_mut().filter(|e| e.blob.is_some()) {
+            e.blob_size = Some(huge);
+        }
+    });
+    refused(&env, &[&out], "more than the");
+    let out = resealed(&env, &with_part, "offset.tar.zst", |m| {
+        for e in m.entries.iter_mut().filter(|e| e.blob.is_some()) {
+            e.offset = Some(e.blob_size.unwrap() + 1);
+        }
+    });
+    refused(&env, &[&out], "of a blob of");
+    // a pack that says it carries 16 TiB in another volume: the numbers hold together,
+    // and the disk is checked before a byte is written
+    let out = resealed(&env, &with_part, "sparse.tar.zst", |m| {
+        let v = m.volume;
+        m.header
+            .table
+            .iter_mut()
+            .find(|r| r.volume != v)
+            .unwrap()
+            .bytes = huge;
+        for e in m.entries.iter_mut().filter(|e| e.blob.is_some()) {
+            e.blob_size = Some(huge / 2);
+        }
+    });
+    refused(&env, &[&out], "of free space to unpack into");
+    assert!(
+        std::fs::read_dir(env.path("dst/staging"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "no assembly file was made"
+    );
+}
+
+#[test]
+fn a_blob_declared_larger_than_the_disk_is_refused_before_it_is_written() {
+    let env = Env::new();
+    packed(&env, None);
+    let out = resealed(&env, "p.tar.zst", "huge.tar.zst", |m| {
+        let e = m
+            .entries
+            .iter_mut()
+            .find(|e| e.kind == nora::pack::manifest::EntryKind::Blob)
+            .unwrap();
+        e.size = 100u64 << 40;
+    });
+    refused(&env, &[&out], "of free space to unpack into");
+}
+
+/// The largest resident size of any child this test process waited for, in KiB.
+fn children_peak_rss_kib() -> i64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) }, 0);
+    u.ru_maxrss
+}
+
+#[test]
+fn padded_trailing_and_rewritten_manifests_are_refused_early() {
+    let env = Env::new();
+    packed(&env, None);
+    // 200 MiB of whitespace inside the manifest: refused as it streams, in little memory
+    // (written as a stream, so this test's own memory stays small too: a child's peak
+    // counts what its parent held when it was spawned)
+    {
+        let entries = read_entries(&env.path("p.tar.zst"));
+        let f = std::fs::File::create(env.path("padded.tar.zst")).unwrap();
+        let mut t = tar::Builder::new(
+            zstd::stream::write::Encoder::new(f, 3)
+                .unwrap()
+                .auto_finish(),
+        );
+        for (i, (h, data)) in entries.iter().enumerate() {
+            if i == 0 {
+                let pad = 200u64 << 20;
+                let mut h = h.clone();
+                h.set_size(data.len() as u64 + pad);
+                h.set_cksum();
+                let body = std::io::Read::chain(
+                    std::io::Read::chain(&b"{"[..], std::io::repeat(b' ').take(pad)),
+                    &data[1..],
+                );
+                t.append(&h, body).unwrap();
+            } else {
+                t.append(h, &data[..]).unwrap();
+            }
+        }
+        t.into_inner().unwrap();
+    }
+    refused(&env, &["padded.tar.zst"], "padded with whitespace");
+    let peak = children_peak_rss_kib();
+    assert!(peak < 64 << 10, "the refusal took {peak} KiB");
+    // the same manifest rewritten compact: valid JSON, not the canonical bytes
+    let out = tampered(&env, "p.tar.zst", "compact.tar.zst", |e| {
+        let v: serde_json::Value = serde_json::from_slice(&e[0].1).unwrap();
+        e[0].1 = serde_json::to_vec(&v).unwrap();
+        let n = e[0].1.len() as u64;
+        e[0].0.set_size(n);
+        e[0].0.set_cksum();
+    });
+    refused(&env, &[&out], "not in its canonical form");
+    // zeros after the end of the tar stream: a little padding is fine, 20 MiB is not
+    let entries = read_entries(&env.path("p.tar.zst"));
+    let with_tail = |name: &str, zeros: usize| {
+        let mut t = tar::Builder::new(Vec::new());
+        for (h, data) in &entries {
+            t.append(h, &data[..]).unwrap();
+        }
+        let mut raw = t.into_inner().unwrap();
+        raw.extend(std::iter::repeat_n(0u8, zeros));
+        std::fs::write(env.path(name), zstd::encode_all(&raw[..], 3).unwrap()).unwrap();
+    };
+    with_tail("tail.tar.zst", 20 << 20);
+    refused(
+        &env,
+        &["tail.tar.zst"],
+        "bytes follow the end of the tar stream",
+    );
+    with_tail("record.tar.zst", 10240);
+    env.nora("dst", &["unpack", "record.tar.zst"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_signature_is_checked_before_the_manifest_it_signs_is_parsed() {
+    let env = Env::new();
+    packed(&env, None);
+    env.nora("src", &["key", "generate", "-o", "k.key"])
+        .assert()
+        .success();
+    env.nora("src", &["pack", "-o", "s.tar.zst", "--sign", "k.key"])
+        .assert()
+        .success();
+    // a manifest from a newer nora would be refused for its version; unsigned by the key,
+    // it is refused for the signature before anything of it is believed
+    let out = tampered(&env, "s.tar.zst", "forged.tar.zst", |e| {
+        let mut m: serde_json::Value = serde_json::from_slice(&e[0].1).unwrap();
+        m["nora_pack"] = 9.into();
+        e[0].1 = serde_json::to_vec_pretty(&m).unwrap();
+        e[0].1.push(b'\n');
+        let n = e[0].1.len() as u64;
+        e[0].0.set_size(n);
+        e[0].0.set_cksum();
+    });
+    env.init("dst");
+    let before = snapshot(&env.path("dst"));
+    env.nora("dst", &["unpack", "--require-signature", "k.pub", &out])
+        .assert()
+        .failure()
+        .stderr(contains("signature"))
+        .stderr(contains("newer").not());
+    assert_eq!(before, snapshot(&env.path("dst")));
+    env.nora(
+        "dst",
+        &["unpack", "--require-signature", "k.pub", "s.tar.zst"],
+    )
+    .assert()
+    .success();
+}
+
+#[test]
+fn a_killed_pack_leaves_a_temp_file_that_the_next_pack_removes() {
+    let env = Env::new();
+    env.init("src");
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..(160u32 << 20))
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(env.path("noise.bin"), &noise).unwrap();
+    drop(noise);
+    env.nora("src", &["add", "raw", "noise.bin"])
+        .assert()
+        .success();
+    std::fs::create_dir_all(env.path("out")).unwrap();
+    let temps = || -> Vec<String> {
+        std::fs::read_dir(env.path("out"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".nora-pack-"))
+            .collect()
+    };
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nora"))
+        .current_dir(env.dir.path())
+        .arg("--bundle")
+        .arg(env.path("src"))
+        .args(["-q", "pack", "-o", "out/p.tar.zst"])
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let written = temps()
+            .iter()
+            .filter_map(|n| std::fs::metadata(env.path("out").join(n)).ok())
+            .any(|m| m.len() > (1 << 20));
+        if written {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pack never started writing"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the pack finished before it was killed"
+        );
+        std::thread::yield_now();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = temps();
+    assert_eq!(
+        left.len(),
+        1,
+        "the killed pack left its temp file: {left:?}"
+    );
+    env.nora("src", &["pack", "-o", "out/p.tar.zst"])
+        .assert()
+        .success();
+    assert!(temps().is_empty(), "the next pack removed {left:?}");
+    assert!(env.path("out/p.tar.zst").exists());
+}
+
+#[test]
+fn a_pack_that_can_never_complete_is_shown_and_can_be_discarded() {
+    let env = Env::new();
+    let files = packed(&env, Some("1M"));
+    env.init("dst");
+    let before = snapshot(&env.path("dst"));
+    env.nora("dst", &["unpack", &files[0]]).assert().code(4);
+    let o = env.nora("dst", &["verify"]).output().unwrap();
+    assert!(o.status.success());
+    let said = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        said.contains("is partly unpacked: volume(s) 1 of"),
+        "{said}"
+    );
+    let id = said
+        .split("`nora unpack --discard ")
+        .nth(1)
+        .and_then(|s| s.split('`').next())
+        .expect("verify names the command that drops it")
+        .to_string();
+    env.nora("dst", &["unpack", "--discard", "zz"])
+        .assert()
+        .failure()
+        .stderr(contains("is not a pack id"));
+    env.nora("dst", &["unpack", "--discard", &id])
+        .assert()
+        .success()
+        .stdout(contains("discarded pack"));
+    env.nora("dst", &["gc", "--grace", "0s"]).assert().success();
+    let o = env.nora("dst", &["verify"]).output().unwrap();
+    assert!(o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("partly unpacked"));
+    assert_eq!(
+        snapshot(&env.path("dst")),
+        before,
+        "nothing of the pack is left"
+    );
+    env.nora("dst", &["unpack", "--discard", &id])
+        .assert()
+        .failure()
+        .stderr(contains("no pack starting with"));
 }

@@ -566,6 +566,28 @@ fn remove_empty_dirs(mut dir: &Path, stop: &Path) {
     }
 }
 
+/// Bytes free for an unprivileged writer on the file system holding `dir`, where the
+/// platform tells.
+pub fn free_space(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        // SAFETY: statvfs writes only into the struct given; the path is NUL-terminated.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+            return None;
+        }
+        #[allow(clippy::unnecessary_cast)]
+        Some(st.f_bavail as u64 * st.f_frsize as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
 /// Makes written files durable: one `syncfs` of the file system holding `dir` on Linux,
 /// else an fsync of each path.
 pub fn sync_paths(dir: &Path, paths: &[PathBuf]) -> Result<()> {

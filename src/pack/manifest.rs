@@ -10,6 +10,10 @@ pub const PACK_FORMAT: u32 = 1;
 pub const MANIFEST_NAME: &str = "nora-pack.json";
 /// Name of the signature entry.
 pub const SIGNATURE_NAME: &str = "nora-pack.json.minisig";
+/// Most entries one volume lists; `pack` starts another volume rather than list more.
+pub const MAX_ENTRIES: usize = 1_000_000;
+/// Largest manifest a reader accepts (a million entries of about 500 bytes).
+pub const MAX_MANIFEST: u64 = 512 << 20;
 
 /// Manifest of one volume; every volume carries the header and the whole volume table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +159,43 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// Checks a part's numbers: its index among its blob's parts, and its bytes within the
+    /// blob, whose size is within what the whole pack carries.
+    pub fn check_part(&self, pack_bytes: u64) -> std::result::Result<(), String> {
+        if self.kind != EntryKind::Part {
+            return Ok(());
+        }
+        let (Some(index), Some(parts), Some(offset), Some(blob_size)) =
+            (self.index, self.parts, self.offset, self.blob_size)
+        else {
+            return Err(format!(
+                "part '{}' lacks its index, parts, offset or blob_size",
+                self.path
+            ));
+        };
+        if index == 0 || index > parts {
+            return Err(format!("part '{}' is number {index} of {parts}", self.path));
+        }
+        if blob_size > pack_bytes {
+            return Err(format!(
+                "part '{}' belongs to a blob of {blob_size} bytes, more than the {pack_bytes} the whole pack carries",
+                self.path
+            ));
+        }
+        if offset
+            .checked_add(self.size)
+            .is_none_or(|end| end > blob_size)
+        {
+            return Err(format!(
+                "part '{}' covers bytes {offset} to {offset}+{} of a blob of {blob_size} bytes",
+                self.path, self.size
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// sha256 hex of the canonical JSON of an entry list, hashed as it is serialized.
 pub fn entries_digest<E: Serialize>(entries: &[E]) -> String {
     let mut w = crate::digest::HashingWriter::new(std::io::sink());
@@ -228,6 +269,12 @@ impl VolumeManifest {
         }
         let m: VolumeManifest = serde_json::from_slice(bytes)
             .map_err(|e| bad(format!("{MANIFEST_NAME} is malformed: {e}")))?;
+        if m.entries.len() > MAX_ENTRIES {
+            return Err(bad(format!(
+                "the volume lists {} entries, more than the {MAX_ENTRIES} a volume may hold",
+                m.entries.len()
+            )));
+        }
         if pack_id(&m.header) != m.pack_id {
             return Err(bad(
                 "pack id does not match the pack header; the manifest was altered".into(),
@@ -250,22 +297,38 @@ impl VolumeManifest {
         {
             return Err(bad("volume table is inconsistent".into()));
         }
-        let bytes: u64 = m.entries.iter().map(|e| e.size).sum();
+        let listed: u64 = m.entries.iter().map(|e| e.size).sum();
         if row.digest != entries_digest(&m.entries)
             || row.entries != m.entries.len() as u64
-            || row.bytes != bytes
+            || row.bytes != listed
         {
             return Err(bad(format!(
                 "volume {}'s entries do not match the pack's volume table; it belongs to another pack or was altered",
                 m.volume
             )));
         }
+        let total: Option<u64> = m
+            .header
+            .table
+            .iter()
+            .try_fold(0u64, |sum, r| sum.checked_add(r.bytes));
+        if total != Some(m.header.totals.bytes) {
+            return Err(bad(
+                "the pack's totals do not match its volume table; the manifest was altered".into(),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for e in &m.entries {
             e.check_path().map_err(bad)?;
+            e.check_part(m.header.totals.bytes).map_err(bad)?;
             if !seen.insert(e.path.as_str()) {
                 return Err(bad(format!("entry '{}' is listed twice", e.path)));
             }
+        }
+        if m.to_bytes() != bytes {
+            return Err(bad(format!(
+                "{MANIFEST_NAME} is not in its canonical form (bundle-format.md §8.4): it was padded or rewritten; refusing this volume"
+            )));
         }
         Ok(m)
     }
@@ -303,7 +366,11 @@ mod tests {
                 bytes: 1,
                 digest: entries_digest(std::slice::from_ref(&e)),
             }],
-            totals: Totals::default(),
+            totals: Totals {
+                blobs: 1,
+                refs: 0,
+                bytes: 1,
+            },
         };
         let id = pack_id(&header);
         let owned = VolumeManifest {

@@ -3,7 +3,7 @@
 use crate::bundle::Bundle;
 use crate::digest::{Digest, HashingReader};
 use crate::error::{Error, IoContext, Result};
-use crate::pack::manifest::{Entry, EntryKind};
+use crate::pack::manifest::{Entry, EntryKind, MAX_ENTRIES};
 use crate::pack::select::Selection;
 use std::io::{Read, Seek, SeekFrom};
 
@@ -58,6 +58,28 @@ fn budget(split: u64, volumes_guess: u64, requires: usize) -> u64 {
 
 /// Splits the selection into volumes (one when `split` is `None`).
 pub fn plan(bundle: &Bundle, sel: &Selection, split: Option<u64>) -> Result<Vec<Vec<Planned>>> {
+    Ok(at_most_max_entries(plan_sizes(bundle, sel, split)?))
+}
+
+/// Volumes of more than [`MAX_ENTRIES`] entries cut in order into volumes that hold that
+/// many (readers refuse bigger manifests).
+fn at_most_max_entries(vols: Vec<Vec<Planned>>) -> Vec<Vec<Planned>> {
+    if vols.iter().all(|v| v.len() <= MAX_ENTRIES) {
+        return vols;
+    }
+    vols.into_iter()
+        .flat_map(|v| {
+            let mut chunks = Vec::new();
+            let mut it = v.into_iter().peekable();
+            while it.peek().is_some() {
+                chunks.push(it.by_ref().take(MAX_ENTRIES).collect::<Vec<_>>());
+            }
+            chunks
+        })
+        .collect()
+}
+
+fn plan_sizes(bundle: &Bundle, sel: &Selection, split: Option<u64>) -> Result<Vec<Vec<Planned>>> {
     let Some(split) = split else {
         return Ok(vec![all_entries(sel)]);
     };

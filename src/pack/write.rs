@@ -157,6 +157,7 @@ pub fn pack(bundle: &Bundle, opts: &PackOptions, progress: &dyn Progress) -> Res
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    remove_stale_temp_files(&opts.output);
     progress.start("pack", Some(totals.bytes));
     for (i, entries) in volumes.into_iter().enumerate() {
         let m = ManifestOut {
@@ -179,6 +180,32 @@ pub fn pack(bundle: &Bundle, opts: &PackOptions, progress: &dyn Progress) -> Res
     }
     progress.finish();
     Ok(report)
+}
+
+/// Prefix of the temp file a volume is written to, beside its final name.
+const TEMP_PREFIX: &str = ".nora-pack-";
+
+/// Removes the temp files that killed packs left beside `output` (those no running pack
+/// holds locked), so they do not pile up on removable media.
+fn remove_stale_temp_files(output: &Path) {
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let Ok(f) = std::fs::File::open(e.path()) else {
+            continue;
+        };
+        if f.try_lock().is_ok() && std::fs::remove_file(e.path()).is_ok() {
+            tracing::info!(file = %e.path().display(), "removed the temp file of an earlier pack that did not finish");
+        }
+    }
 }
 
 fn header(path: &str, size: u64, mtime: u64) -> tar::Header {
@@ -221,13 +248,15 @@ fn write_volume(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".nora-pack-");
+    builder.prefix(TEMP_PREFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
     let tmp = builder.tempfile_in(dir).at("create temp file in", dir)?;
+    // held while this pack writes it: a later pack knows a temp file nobody holds is stale
+    tmp.as_file().lock().at("lock", tmp.path())?;
     let file = tmp.reopen().at("open", tmp.path())?;
     let buffered = BufWriter::with_capacity(1 << 20, file);
     let sink = match opts.compression {

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use commit::finish;
 use volume::{bad, read_volume};
-pub use volume::{check_signature, check_volume, read_head, VolumeHead};
+pub use volume::{check_volume, read_head, VolumeHead};
 
 /// How refs that differ from the bundle's are settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -141,6 +141,93 @@ pub fn staged_blobs(bundle: &Bundle) -> Result<BTreeSet<Digest>> {
     Ok(out)
 }
 
+/// A pack some of whose volumes are unpacked, waiting in `staging/` for the rest.
+#[derive(Debug, Clone, Serialize)]
+pub struct StagedPack {
+    /// Pack id.
+    pub pack_id: String,
+    /// Volumes that arrived.
+    pub received: Vec<u32>,
+    /// Volumes in all.
+    pub volumes: u32,
+    /// Blobs it holds for its refs (kept from gc while it waits).
+    pub blobs: usize,
+}
+
+/// The packs waiting in `staging/` for more volumes, by id.
+pub fn staged_packs(bundle: &Bundle) -> Vec<StagedPack> {
+    let Ok(rd) = fs::read_dir(bundle.layout().staging_dir()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<StagedPack> = rd
+        .flatten()
+        .map(|e| {
+            let id = e.file_name().to_string_lossy().into_owned();
+            match fs::read(e.path().join("state.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<State>(&b).ok())
+            {
+                Some(s) => StagedPack {
+                    pack_id: id,
+                    received: s.received.into_iter().collect(),
+                    volumes: s.header.volumes,
+                    blobs: s.blobs.len(),
+                },
+                None => StagedPack {
+                    pack_id: id,
+                    received: Vec::new(),
+                    volumes: 0,
+                    blobs: 0,
+                },
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.pack_id.cmp(&b.pack_id));
+    out
+}
+
+/// Drops a pack waiting in `staging/` (named by its id or an unambiguous prefix of at least
+/// 8 digits): its volumes are forgotten and the blobs it held are left to gc. For a pack
+/// that can never complete (a volume lost); refused while an unpack runs.
+pub fn discard(bundle: &Bundle, id: &str) -> Result<StagedPack> {
+    if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Other(format!(
+            "'{id}' is not a pack id; give at least its first 8 hex digits (`nora verify` lists the waiting packs)"
+        )));
+    }
+    let _unpack_lock = lock::try_exclusive(
+        &bundle.layout().lock_file(layout::UNPACK_LOCK),
+        "an unpack or restore is running on this bundle; discard the pack after it finished",
+    )?;
+    let _writers = bundle.lock_shared()?;
+    let matching: Vec<StagedPack> = staged_packs(bundle)
+        .into_iter()
+        .filter(|p| p.pack_id.starts_with(&id.to_ascii_lowercase()))
+        .collect();
+    let pack = match matching.len() {
+        1 => matching.into_iter().next().expect("one"),
+        0 => {
+            return Err(Error::Other(format!(
+                "no pack starting with {id} waits in {}; `nora verify` lists the waiting packs",
+                bundle.layout().staging_dir().display()
+            )))
+        }
+        n => {
+            return Err(Error::Other(format!(
+                "{n} waiting packs start with {id}; give more of the id"
+            )))
+        }
+    };
+    let dir = bundle.layout().staging(&pack.pack_id);
+    fs::remove_dir_all(&dir).map_err(|e| Error::Io {
+        action: "remove",
+        path: dir.clone(),
+        source: e,
+    })?;
+    crate::bundle::sync_dir(&bundle.layout().staging_dir())?;
+    Ok(pack)
+}
+
 fn packs_done(bundle: &Bundle) -> BTreeSet<String> {
     let p = bundle.layout().journal_dir().join("packs.jsonl");
     fs::read_to_string(p)
@@ -175,11 +262,7 @@ pub fn unpack(
     let _writer_lock = bundle.lock_shared()?;
     let mut heads = Vec::new();
     for f in files {
-        let h = read_head(f)?;
-        if let Some(pk) = opts.require_signature {
-            check_signature(&h, pk)?;
-        }
-        heads.push(h);
+        heads.push(read_head(f, opts.require_signature)?);
     }
     let first = &heads[0];
     for h in &heads[1..] {

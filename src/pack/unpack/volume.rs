@@ -8,7 +8,9 @@ use crate::bundle::refs::RefRecord;
 use crate::bundle::{sync_dir, sync_paths, write_atomic, Bundle};
 use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
-use crate::pack::manifest::{EntryKind, VolumeManifest, MANIFEST_NAME, SIGNATURE_NAME};
+use crate::pack::manifest::{
+    EntryKind, VolumeManifest, MANIFEST_NAME, MAX_MANIFEST, SIGNATURE_NAME,
+};
 use crate::progress::Progress;
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
@@ -24,6 +26,8 @@ pub struct VolumeHead {
     pub manifest_bytes: Vec<u8>,
     /// The signature entry, if any.
     pub signature: Option<String>,
+    /// The signature's trusted comment, when a key was given and the signature verified.
+    pub trusted: Option<String>,
 }
 
 fn decoder(file: &Path) -> Result<Box<dyn Read + Send>> {
@@ -101,8 +105,67 @@ fn read_small(file: &Path, entry: &mut impl Read, what: &str, limit: u64) -> Res
     Ok(v)
 }
 
-/// Reads a volume's manifest (and signature) without touching any bundle.
-pub fn read_head(file: &Path) -> Result<VolumeHead> {
+/// Reads the manifest entry with checks made as its bytes arrive, so that a manifest
+/// padded or bloated to exhaust memory is refused early: at most [`MAX_MANIFEST`] bytes, no
+/// whitespace run longer than canonical indentation allows, no string over 64 KiB.
+fn read_manifest(file: &Path, entry: &mut impl Read) -> Result<Vec<u8>> {
+    const MAX_SPACE: usize = 64;
+    const MAX_STRING: usize = 64 << 10;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let (mut in_string, mut escaped, mut string_len, mut space) = (false, false, 0usize, 0usize);
+    loop {
+        let n = entry
+            .read(&mut buf)
+            .map_err(|e| bad(file, format!("reading {MANIFEST_NAME}: {e}")))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if out.len() as u64 + n as u64 > MAX_MANIFEST {
+            return Err(bad(
+                file,
+                format!("{MANIFEST_NAME} is larger than {MAX_MANIFEST} bytes"),
+            ));
+        }
+        for &b in &buf[..n] {
+            if in_string {
+                string_len += 1;
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                if string_len > MAX_STRING {
+                    return Err(bad(
+                        file,
+                        format!("{MANIFEST_NAME} holds a string over {MAX_STRING} bytes; refusing this volume"),
+                    ));
+                }
+            } else if b.is_ascii_whitespace() {
+                space += 1;
+                if space > MAX_SPACE {
+                    return Err(bad(
+                        file,
+                        format!("{MANIFEST_NAME} is padded with whitespace; refusing this volume"),
+                    ));
+                }
+            } else {
+                space = 0;
+                if b == b'"' {
+                    in_string = true;
+                    string_len = 0;
+                }
+            }
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Reads a volume's manifest (and signature) without touching any bundle. With a key, the
+/// signature is checked over the manifest's bytes before they are parsed.
+pub fn read_head(file: &Path, key: Option<&minisign::PublicKey>) -> Result<VolumeHead> {
     let mut ar = tar::Archive::new(decoder(file)?);
     let mut entries = ar
         .entries()
@@ -119,9 +182,8 @@ pub fn read_head(file: &Path) -> Result<VolumeHead> {
             format!("not a nora pack: first entry is '{path}', not {MANIFEST_NAME}"),
         ));
     }
-    let manifest_bytes = read_small(file, &mut first, MANIFEST_NAME, 1 << 30)?;
+    let manifest_bytes = read_manifest(file, &mut first)?;
     drop(first);
-    let manifest = VolumeManifest::parse(&file.display().to_string(), &manifest_bytes)?;
     let mut signature = None;
     if let Some(Ok(mut e)) = entries.next() {
         if e.path_bytes().as_ref() == SIGNATURE_NAME.as_bytes() {
@@ -129,26 +191,42 @@ pub fn read_head(file: &Path) -> Result<VolumeHead> {
             signature = Some(String::from_utf8_lossy(&b).into_owned());
         }
     }
+    let trusted = match key {
+        Some(pk) => Some(check_signature(
+            file,
+            &manifest_bytes,
+            signature.as_deref(),
+            pk,
+        )?),
+        None => None,
+    };
+    let manifest = VolumeManifest::parse(&file.display().to_string(), &manifest_bytes)?;
     Ok(VolumeHead {
         file: file.to_path_buf(),
         manifest,
         manifest_bytes,
         signature,
+        trusted,
     })
 }
 
-/// Checks a volume's signature with a public key; returns the trusted comment.
-pub fn check_signature(head: &VolumeHead, pk: &minisign::PublicKey) -> Result<String> {
-    let sig = head.signature.as_deref().ok_or_else(|| {
+/// Checks a volume's signature over its manifest bytes; returns the trusted comment.
+fn check_signature(
+    file: &Path,
+    manifest: &[u8],
+    signature: Option<&str>,
+    pk: &minisign::PublicKey,
+) -> Result<String> {
+    let sig = signature.ok_or_else(|| {
         Error::Signature(format!(
             "{} is not signed, and a signature is required",
-            head.file.display()
+            file.display()
         ))
     })?;
-    crate::pack::sign::verify(pk, &head.manifest_bytes, sig).map_err(|e| {
+    crate::pack::sign::verify(pk, manifest, sig).map_err(|e| {
         Error::Signature(format!(
             "{}: {}",
-            head.file.display(),
+            file.display(),
             e.to_string().trim_start_matches("signature: ")
         ))
     })
@@ -253,10 +331,15 @@ impl<'m> Cursor<'m> {
     }
 }
 
-/// Reads the rest of the stream after the tar end: only zeros may follow, and the
-/// compressed stream must end cleanly (its checksum is checked there).
+/// Most zero bytes accepted after the end of the tar stream (tar writers pad to a record).
+const MAX_TAIL: u64 = 1 << 20;
+
+/// Reads the rest of the stream after the tar end: only zeros may follow, at most
+/// [`MAX_TAIL`] of them, and the compressed stream must end cleanly (its checksum is
+/// checked there).
 fn check_tail(file: &Path, volume: u32, mut rest: impl Read) -> Result<()> {
     let mut tail = [0u8; 64 * 1024];
+    let mut seen = 0u64;
     loop {
         let n = rest.read(&mut tail).map_err(|e| {
             bad(
@@ -266,6 +349,13 @@ fn check_tail(file: &Path, volume: u32, mut rest: impl Read) -> Result<()> {
         })?;
         if n == 0 {
             return Ok(());
+        }
+        seen += n as u64;
+        if seen > MAX_TAIL {
+            return Err(bad(
+                file,
+                format!("more than {MAX_TAIL} bytes follow the end of the tar stream; refusing this volume"),
+            ));
         }
         if tail[..n].iter().any(|b| *b != 0) {
             return Err(bad(
@@ -344,6 +434,7 @@ pub(super) fn read_volume(
     let mut buf = vec![0u8; 64 * 1024];
     let started = std::time::Instant::now();
     let present: std::collections::HashSet<Digest> = bundle.blobs()?.into_iter().collect();
+    room_for(bundle, head, &present, staging)?;
     let write_error: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
     std::thread::scope(|scope| -> Result<()> {
         // small verified files go to two writer threads, so file creation overlaps with
@@ -539,6 +630,51 @@ pub(super) fn read_volume(
     let c = compressed.load(std::sync::atomic::Ordering::Relaxed);
     progress.advance(c.saturating_sub(last_reported));
     Ok((new_blobs.len() as u64, bytes))
+}
+
+/// Refuses a volume whose content would not fit on the bundle's disk, before a byte of it
+/// is written: its new blobs, its parts (in `tmp/`, then in their blob's assembly file,
+/// which takes the whole blob's size once) and its refs.
+fn room_for(
+    bundle: &Bundle,
+    head: &VolumeHead,
+    present: &std::collections::HashSet<Digest>,
+    staging: &Path,
+) -> Result<()> {
+    let mut needed = 0u64;
+    let mut assembling = std::collections::HashSet::new();
+    for e in &head.manifest.entries {
+        needed = needed.saturating_add(match e.kind {
+            EntryKind::Blob if present.contains(&e.digest) => 0,
+            EntryKind::Blob | EntryKind::Ref => e.size,
+            EntryKind::Part => {
+                // the part in tmp/, and then its bytes in the blob's assembly file
+                let blob = e.blob.as_ref().expect("checked: parts name their blob");
+                let into_assembly = if staging.join("assembly").join(blob.hex()).exists() {
+                    e.size
+                } else if assembling.insert(blob.clone()) {
+                    e.blob_size.unwrap_or(0)
+                } else {
+                    0
+                };
+                e.size.saturating_add(into_assembly)
+            }
+        });
+    }
+    let Some(free) = crate::bundle::free_space(&bundle.layout().tmp_dir()) else {
+        return Ok(());
+    };
+    if needed > free {
+        return Err(Error::Other(format!(
+            "{}: volume {} needs {} of free space to unpack into {}, which has {}; free space there, or unpack into a bundle on a larger disk",
+            head.file.display(),
+            head.manifest.volume,
+            bytesize::ByteSize(needed),
+            bundle.root().display(),
+            bytesize::ByteSize(free),
+        )));
+    }
+    Ok(())
 }
 
 /// Copies exactly `size` bytes, hashing them, into `w` (or nowhere), through one reused buffer.
