@@ -8,13 +8,18 @@ use std::process::ExitCode;
 ///
 /// Marks from every ref (following OCI manifest graphs) and from partly unpacked packs,
 /// then sweeps what is older than the grace period. Safe while other nora processes
-/// write: it takes the bundle's exclusive lock, and young files are kept.
+/// write: it takes the bundle's exclusive lock, so a ref and the blobs it names are
+/// written as one step, and the temp files of running processes (uploads in progress
+/// included) are never touched. The grace period is what protects blobs a client stored
+/// and names later (an OCI push's layers before its manifest): on a bundle being served,
+/// keep it longer than the slowest push.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Print what would be removed, remove nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m, 0s).
+    /// Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m; 0s only for
+    /// a bundle nobody is pushing to).
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     grace: std::time::Duration,
 }

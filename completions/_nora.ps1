@@ -105,7 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'nora' -ScriptBlock {
             break
         }
         'nora;gc' {
-            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m, 0s)')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m; 0s only for a bundle nobody is pushing to)')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Bundle directory to work on')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be removed, remove nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of text')

@@ -97,7 +97,7 @@ set edit:completion:arg-completer[nora] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'nora;gc'= {
-            cand --grace 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m, 0s)'
+            cand --grace 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m; 0s only for a bundle nobody is pushing to)'
             cand --bundle 'Bundle directory to work on'
             cand --dry-run 'Print what would be removed, remove nothing'
             cand --json 'Print machine-readable JSON on stdout instead of text'

@@ -77,7 +77,7 @@ complete -c nora -n "__fish_nora_using_subcommand verify" -l json -d 'Print mach
 complete -c nora -n "__fish_nora_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors'
 complete -c nora -n "__fish_nora_using_subcommand verify" -s v -l verbose -d 'Log more (repeat for debug logs); logs go to stderr'
 complete -c nora -n "__fish_nora_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c nora -n "__fish_nora_using_subcommand gc" -l grace -d 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m, 0s)' -r
+complete -c nora -n "__fish_nora_using_subcommand gc" -l grace -d 'Keep unreferenced blobs and temp files younger than this (e.g. 1h, 30m; 0s only for a bundle nobody is pushing to)' -r
 complete -c nora -n "__fish_nora_using_subcommand gc" -l bundle -d 'Bundle directory to work on' -r -F
 complete -c nora -n "__fish_nora_using_subcommand gc" -l dry-run -d 'Print what would be removed, remove nothing'
 complete -c nora -n "__fish_nora_using_subcommand gc" -l json -d 'Print machine-readable JSON on stdout instead of text'
