@@ -262,10 +262,13 @@ pub fn run(a: Args, g: &Global) -> Outcome {
     crate::common::init_server_logging(g, cfg.log_format);
     let server = nora::serve::Server::new(&cfg)
         .with_context(|| format!("open bundle {}", cfg.bundle.display()))?;
+    nora::serve::bound_allocator();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // idle blocking threads leave soon, so memory returns to the idle size after a burst
         .thread_keep_alive(std::time::Duration::from_secs(1))
+        // store work waits for one of these rather than each request growing its own thread
+        .max_blocking_threads(nora::serve::BLOCKING_THREADS)
         .build()
         .context("start the async runtime")?;
     let bundle = cfg.bundle.display().to_string();

@@ -512,6 +512,24 @@ async fn expire_uploads(server: Arc<Server>) {
     }
 }
 
+/// Threads that run store work (file reads and writes) for requests at once.
+pub const BLOCKING_THREADS: usize = 16;
+
+/// Keeps the allocator's memory in step with the server's. glibc gives each thread that
+/// allocates an arena of its own (up to 8 per core), and what the arenas of a burst's many
+/// threads keep free adds up: two arenas serve a server whose work is mostly I/O. And glibc
+/// raises its threshold for serving large blocks (I/O buffers, bodies) from fresh mappings
+/// each time one is freed, until they come from the arenas and stay there: a fixed
+/// threshold gives every such block back to the system when it is freed.
+pub fn bound_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before other threads start.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 /// Hands memory freed after a burst of requests back to the system once the server has
 /// been quiet for a second, so resident memory returns to near its idle size.
 async fn trim_when_quiet(server: Arc<Server>) {
