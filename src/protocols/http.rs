@@ -27,12 +27,23 @@ pub struct Request {
     pub headers: HeaderMap,
     /// The body.
     pub body: Body,
-    /// Who sent it: the authenticated user's name, else the peer's address (what the
-    /// per-client limits count).
-    pub client: String,
+    /// The peer's address.
+    pub peer: Option<std::net::IpAddr>,
+    /// The authenticated caller's name, if any.
+    pub user: Option<String>,
 }
 
 impl Request {
+    /// Who sent it, as the per-client limits count: the authenticated user, else the peer's
+    /// address.
+    pub fn client(&self) -> String {
+        match (&self.user, self.peer) {
+            (Some(u), _) => format!("user {u}"),
+            (None, Some(ip)) => ip.to_string(),
+            (None, None) => "unknown".into(),
+        }
+    }
+
     /// A header as text, if present and valid.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -336,6 +347,7 @@ pub fn serve_file(fr: &FileRequest, path: &Path, meta: FileMeta<'_>) -> io::Resu
         let stream = FileStream {
             file: f,
             remaining: len,
+            buf: bytes::BytesMut::new(),
         };
         let mut r = Response::new(warp::hyper::Body::wrap_stream(stream));
         *r.status_mut() = status;
@@ -364,6 +376,7 @@ pub fn serve_file(fr: &FileRequest, path: &Path, meta: FileMeta<'_>) -> io::Resu
 struct FileStream {
     file: std::fs::File,
     remaining: u64,
+    buf: bytes::BytesMut,
 }
 
 impl Stream for FileStream {
@@ -377,7 +390,12 @@ impl Stream for FileStream {
             return std::task::Poll::Ready(None);
         }
         let want = self.remaining.min(CHUNK as u64) as usize;
-        let mut buf = bytes::BytesMut::zeroed(want);
+        // the buffer of the chunk before is reused once the connection has sent it, so a
+        // stream allocates one buffer, not one per chunk
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.reserve(want);
+        buf.resize(want, 0);
         let mut filled = 0;
         while filled < want {
             match self.file.read(&mut buf[filled..]) {
@@ -393,7 +411,9 @@ impl Stream for FileStream {
             }
         }
         self.remaining -= want as u64;
-        std::task::Poll::Ready(Some(Ok(buf.freeze())))
+        let chunk = buf.split().freeze();
+        self.buf = buf;
+        std::task::Poll::Ready(Some(Ok(chunk)))
     }
 }
 

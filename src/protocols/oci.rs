@@ -481,7 +481,7 @@ async fn start_upload(ctx: Arc<Context>, req: &mut Request, name: String) -> Res
             return Ok(blob_created(&name, &digest));
         }
     }
-    let mut co = Checkout::new(&ctx, ctx.uploads.start(&name, &req.client)?);
+    let mut co = Checkout::new(&ctx, ctx.uploads.start(&name, &req.client())?);
     if let Some(d) = req.param("digest") {
         let digest = parse_digest(&d)?;
         return finish(ctx, req, name, co, digest).await;

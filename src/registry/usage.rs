@@ -9,7 +9,6 @@ use crate::bundle::Bundle;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// What one ref record needs directly.
@@ -23,10 +22,19 @@ struct Needs {
 /// A file's identity; a rewrite (always a new file renamed into place) changes it.
 type Stamp = (u64, u64, i64, i64, i64, i64);
 
+/// A remembered record, under its file's inode.
+struct Cached {
+    stamp: Stamp,
+    /// The walk that last saw the file.
+    walk: u64,
+    needs: std::result::Result<Needs, String>,
+}
+
 #[derive(Default)]
 struct Cache {
-    refs: HashMap<PathBuf, (Stamp, std::result::Result<Needs, String>)>,
+    refs: HashMap<u64, Cached>,
     children: HashMap<Digest, Vec<Child>>,
+    walks: u64,
 }
 
 /// The remembered uses of one server.
@@ -71,64 +79,69 @@ impl Usage {
     /// caller holds the bundle's exclusive lock, so nothing changes during the walk.
     pub fn uses(&self, b: &Bundle, d: &Digest) -> Result<bool> {
         let mut cache = self.cache.lock().expect("usage cache");
-        let Cache { refs, children } = &mut *cache;
+        cache.walks += 1;
+        let Cache {
+            refs,
+            children,
+            walks,
+        } = &mut *cache;
+        let walk = *walks;
         let root = b.layout().refs_dir();
-        let mut seen: HashSet<PathBuf> = HashSet::with_capacity(refs.len());
         // a file changed this close to the walk might change again within one tick of a
         // coarse clock (FAT, exFAT) with the same identity: read it again next time
         let settled = std::time::SystemTime::now() - std::time::Duration::from_secs(3);
-        let mut graphs: Vec<Vec<Digest>> = Vec::new();
+        let mut graphs: Vec<Digest> = Vec::new();
         for entry in walkdir::WalkDir::new(&root) {
             let entry = entry.map_err(|e| Error::Other(format!("walk {}: {e}", root.display())))?;
             if !entry.file_type().is_file() {
                 continue;
             }
-            let path = entry.path().to_path_buf();
             let meta = entry.metadata().ok();
             let st = meta.as_ref().and_then(stamp);
-            let cacheable = meta
-                .and_then(|m| m.modified().ok())
-                .is_some_and(|t| t < settled);
-            let n = match (st, refs.get(&path)) {
-                (Some(s), Some((old, n))) if *old == s => n.clone(),
+            let remembered = st.is_some_and(|s| refs.get(&s.0).is_some_and(|c| c.stamp == s));
+            let read;
+            let n = match st {
+                Some(s) if remembered => {
+                    let c = refs.get_mut(&s.0).expect("remembered");
+                    c.walk = walk;
+                    &c.needs
+                }
+                Some(s)
+                    if meta
+                        .and_then(|m| m.modified().ok())
+                        .is_some_and(|t| t < settled) =>
+                {
+                    let c = refs.entry(s.0).insert_entry(Cached {
+                        stamp: s,
+                        walk,
+                        needs: needs(entry.path()),
+                    });
+                    &c.into_mut().needs
+                }
                 _ => {
-                    let n = needs(&path);
-                    match st {
-                        Some(s) if cacheable => {
-                            refs.insert(path.clone(), (s, n.clone()));
-                        }
-                        _ => {
-                            refs.remove(&path);
-                        }
-                    }
-                    n
+                    read = needs(entry.path());
+                    &read
                 }
             };
-            seen.insert(path.clone());
-            let n = n.map_err(|e| {
+            let n = n.as_ref().map_err(|e| {
                 Error::Other(format!(
                     "{} is not a readable ref ({e}); it could name this blob, so nothing is deleted: run `nora verify`",
-                    path.display()
+                    entry.path().display()
                 ))
             })?;
             if n.blobs.contains(d) {
                 return Ok(true);
             }
             if n.manifests {
-                graphs.push(
-                    n.blobs
-                        .into_iter()
-                        .filter(|m| !n.absent.contains(m))
-                        .collect(),
-                );
+                graphs.extend(n.blobs.iter().filter(|m| !n.absent.contains(m)).cloned());
             }
         }
-        refs.retain(|p, _| seen.contains(p));
+        refs.retain(|_, c| c.walk == walk);
         if children.len() > MAX_MANIFESTS {
             children.clear();
         }
         let mut visited = HashSet::new();
-        let mut stack: Vec<Digest> = graphs.into_iter().flatten().collect();
+        let mut stack = graphs;
         while let Some(m) = stack.pop() {
             if !visited.insert(m.clone()) {
                 continue;

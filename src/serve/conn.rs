@@ -194,15 +194,22 @@ impl Conn {
             Some((start, at)) if at == handled => (start + self.header_timeout, "request head"),
             _ => (self.last + self.idle_timeout, "idle connection"),
         };
-        if self.timer.deadline() != deadline {
+        // the timer moves only to an earlier deadline; one that has become later is set
+        // when the timer fires, so a busy connection does not touch the timer per request
+        if deadline < self.timer.deadline() {
             self.timer.as_mut().reset(deadline);
         }
-        match self.timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("{what} from {} timed out", self.peer),
-            )),
-            Poll::Pending => Poll::Pending,
+        loop {
+            match self.timer.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) if Instant::now() >= deadline => {
+                    return Poll::Ready(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("{what} from {} timed out", self.peer),
+                    ))
+                }
+                Poll::Ready(()) => self.timer.as_mut().reset(deadline),
+            }
         }
     }
 }

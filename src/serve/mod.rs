@@ -114,16 +114,17 @@ impl Server {
         let full_path = req.path.clone();
         let (protocol, user, resp) = match self.admit(&req).await {
             Ok(user) => {
-                if let Some(u) = &user {
-                    req.client = format!("user {u}");
-                }
+                req.user = user.clone();
                 let (protocol, resp) = self.route(req).await;
                 (protocol, user, resp)
             }
             Err((protocol, user, resp)) => (protocol, user, resp),
         };
         let mut resp = self.without_paths(resp).await;
-        http::set(&mut resp, "X-Content-Type-Options", "nosniff");
+        resp.headers_mut().insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        );
         let status = resp.status().as_u16();
         let bytes = if method == Method::HEAD {
             0
@@ -370,12 +371,15 @@ fn protocol_of(path: &str) -> &'static str {
     }
 }
 
-fn request_filter() -> impl Filter<Extract = (Request,), Error = warp::Rejection> + Clone {
+/// The request as the protocols see it, on a connection from `peer`.
+fn request_filter(
+    peer: Option<Peer>,
+) -> impl Filter<Extract = (Request,), Error = warp::Rejection> + Clone {
     warp::method()
         .and(warp::path::full())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
-        .and(warp::ext::optional::<Peer>())
+        .and(warp::any().map(move || peer))
         .and(warp::body::stream())
         .map(
             |method: Method,
@@ -394,7 +398,8 @@ fn request_filter() -> impl Filter<Extract = (Request,), Error = warp::Rejection
                     query,
                     headers,
                     body,
-                    client: peer.map(|p| p.0.ip().to_string()).unwrap_or_default(),
+                    peer: peer.map(|p| p.0.ip()),
+                    user: None,
                 }
             },
         )
@@ -430,7 +435,6 @@ pub async fn run(
     })?;
     let server = Arc::new(server);
     let s2 = server.clone();
-    let routes = request_filter().then(move |req: Request| s2.clone().answer(req));
     let admission = server.admission.clone();
     let incoming = futures_util::stream::unfold(listener, move |l| {
         let admission = admission.clone();
@@ -460,15 +464,15 @@ pub async fn run(
             }
         }
     });
-    let service = warp::service(routes);
     let make = hyper::service::make_service_fn(move |c: &conn::Conn| {
-        let service = service.clone();
+        let s2 = s2.clone();
+        let service = warp::service(
+            request_filter(Some(Peer(c.peer()))).then(move |req: Request| s2.clone().answer(req)),
+        );
         let activity = c.activity();
-        let peer = Peer(c.peer());
         async move {
             Ok::<_, std::convert::Infallible>(hyper::service::service_fn(
-                move |mut req: hyper::Request<hyper::Body>| {
-                    req.extensions_mut().insert(peer);
+                move |req: hyper::Request<hyper::Body>| {
                     activity.begin();
                     let activity = activity.clone();
                     let mut service = service.clone();
@@ -515,18 +519,17 @@ async fn expire_uploads(server: Arc<Server>) {
 /// Threads that run store work (file reads and writes) for requests at once.
 pub const BLOCKING_THREADS: usize = 16;
 
-/// Keeps the allocator's memory in step with the server's. glibc gives each thread that
-/// allocates an arena of its own (up to 8 per core), and what the arenas of a burst's many
-/// threads keep free adds up: two arenas serve a server whose work is mostly I/O. And glibc
-/// raises its threshold for serving large blocks (I/O buffers, bodies) from fresh mappings
-/// each time one is freed, until they come from the arenas and stay there: a fixed
-/// threshold gives every such block back to the system when it is freed.
+/// Keeps the allocator's memory in step with the server's. glibc raises its threshold for
+/// serving large blocks from fresh mappings each time one is freed, until request bodies and
+/// buffers of every size come from its arenas (one per thread that allocates, up to 8 per
+/// core) and stay there after a burst. A fixed threshold just above the server's own I/O
+/// buffers (256 KiB) keeps those in the arenas, where they are reused at once, and gives
+/// every larger block back to the system when it is freed.
 pub fn bound_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; called before other threads start.
+    // SAFETY: mallopt only sets an allocator parameter; called before other threads start.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 260 * 1024);
     }
 }
 
