@@ -58,13 +58,13 @@ fn budget(split: u64, volumes_guess: u64, requires: usize) -> u64 {
 
 /// Splits the selection into volumes (one when `split` is `None`).
 pub fn plan(bundle: &Bundle, sel: &Selection, split: Option<u64>) -> Result<Vec<Vec<Planned>>> {
-    Ok(at_most_max_entries(plan_sizes(bundle, sel, split)?))
+    Ok(at_most(MAX_ENTRIES, plan_sizes(bundle, sel, split)?))
 }
 
-/// Volumes of more than [`MAX_ENTRIES`] entries cut in order into volumes that hold that
-/// many (readers refuse bigger manifests).
-fn at_most_max_entries(vols: Vec<Vec<Planned>>) -> Vec<Vec<Planned>> {
-    if vols.iter().all(|v| v.len() <= MAX_ENTRIES) {
+/// Volumes of more than `max` entries cut in order into volumes that hold that many
+/// (readers refuse manifests of more than [`MAX_ENTRIES`]).
+fn at_most<T>(max: usize, vols: Vec<Vec<T>>) -> Vec<Vec<T>> {
+    if vols.iter().all(|v| v.len() <= max) {
         return vols;
     }
     vols.into_iter()
@@ -72,7 +72,7 @@ fn at_most_max_entries(vols: Vec<Vec<Planned>>) -> Vec<Vec<Planned>> {
             let mut chunks = Vec::new();
             let mut it = v.into_iter().peekable();
             while it.peek().is_some() {
-                chunks.push(it.by_ref().take(MAX_ENTRIES).collect::<Vec<_>>());
+                chunks.push(it.by_ref().take(max).collect::<Vec<_>>());
             }
             chunks
         })
@@ -237,4 +237,25 @@ fn plan_with(bundle: &Bundle, sel: &Selection, cap: u64) -> Result<Vec<Vec<Plann
         place(&mut vols, &mut used, p, cost);
     }
     Ok(vols)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn volumes_over_the_entry_limit_are_cut_in_order() {
+        let vols = vec![vec![1, 2, 3, 4, 5], vec![6], vec![7, 8, 9]];
+        assert_eq!(
+            super::at_most(2, vols),
+            vec![
+                vec![1, 2],
+                vec![3, 4],
+                vec![5],
+                vec![6],
+                vec![7, 8],
+                vec![9]
+            ]
+        );
+        let small = vec![vec![1, 2], vec![3]];
+        assert_eq!(super::at_most(2, small.clone()), small);
+    }
 }
