@@ -1,7 +1,7 @@
 //! Garbage collection (`nora gc`): mark from refs and unfinished unpacks, sweep unreferenced
 //! blobs and stale temp files older than a grace period, under the exclusive lock.
 
-use crate::bundle::graph::{reach, Presence};
+use crate::bundle::graph::{reach, Presence, Problem};
 use crate::bundle::Bundle;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
@@ -59,14 +59,23 @@ pub fn gc(bundle: &Bundle, opts: &GcOptions) -> Result<GcReport> {
         let rec = rec.map_err(|e| {
             Error::Other(format!("ref {key} is unreadable ({e}); fix or remove it before gc, which could otherwise delete what it names"))
         })?;
-        // a damaged graph is verify's business; everything it still reaches stays
-        reach(bundle, &rec.body, &mut live, &|d| {
+        // a missing blob is verify's business, and everything the graph still reaches stays;
+        // a manifest that is there but unreadable names blobs nobody can know
+        let problems = reach(bundle, &rec.body, &mut live, &|d| {
             if bundle.has_blob(d) {
                 Presence::Present(None)
             } else {
                 Presence::Missing
             }
         });
+        if let Some(p) = problems
+            .iter()
+            .find(|p| matches!(p, Problem::Unreadable(_)))
+        {
+            return Err(Error::Other(format!(
+                "ref {key}: {p}; gc stops without deleting anything, since it cannot know what that manifest needs: run `nora verify`"
+            )));
+        }
         live.extend(rec.body.blobs());
     }
     live.extend(crate::pack::unpack::staged_blobs(bundle)?);

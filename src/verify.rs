@@ -99,10 +99,10 @@ pub fn verify(bundle: &Bundle, progress: &dyn Progress) -> Result<VerifyReport> 
                 Ok(rec) => {
                     let graph = graph::problems(bundle, &rec.body);
                     let complete = graph.is_empty();
-                    out.extend(graph.into_iter().map(|message| Problem {
+                    out.extend(graph.into_iter().map(|p| Problem {
                         subject: key.to_string(),
                         file: file.clone(),
-                        message,
+                        message: p.to_string(),
                     }));
                     if complete
                         && !rec

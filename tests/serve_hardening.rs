@@ -416,3 +416,60 @@ fn a_full_disk_answers_507_without_server_paths_and_keeps_the_bundle_sound() {
     env.nora("small/bundle", &["verify"]).assert().success();
     drop(s);
 }
+
+#[test]
+fn a_blob_held_by_a_pack_waiting_for_volumes_is_not_deleted() {
+    let env = Env::new();
+    env.init("src");
+    let noise = |seed: u64| -> Vec<u8> {
+        let mut x = seed;
+        (0..700_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    };
+    std::fs::write(env.path("one.bin"), noise(1)).unwrap();
+    std::fs::write(env.path("two.bin"), noise(2)).unwrap();
+    env.nora("src", &["add", "raw", "one.bin", "two.bin"])
+        .assert()
+        .success();
+    let o = env
+        .nora(
+            "src",
+            &["--json", "pack", "-o", "p.tar.zst", "--split", "1M"],
+        )
+        .output()
+        .unwrap();
+    let files = common::ok_json(&o)["files"].as_array().unwrap().clone();
+    assert!(files.len() >= 2);
+    env.init("b");
+    env.nora("b", &["unpack", files[0].as_str().unwrap()])
+        .assert()
+        .code(4);
+    let staged: Vec<String> = std::fs::read_dir(env.path("b/blobs/sha256"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!staged.is_empty(), "volume 1 brought a blob");
+    let s = Server::start(env.dir.path(), &env.path("b"), &[]);
+    for hex in &staged {
+        let r = send(
+            &s.host,
+            "DELETE",
+            &format!("/v2/any/blobs/sha256:{hex}"),
+            &[],
+            b"",
+        );
+        assert_eq!(r.status, 405, "{}", r.text());
+        assert!(r.text().contains("partly unpacked pack"), "{}", r.text());
+    }
+    let mut rest = vec!["unpack"];
+    rest.extend(files[1..].iter().map(|f| f.as_str().unwrap()));
+    env.nora("b", &rest).assert().success();
+    env.nora("b", &["verify"]).assert().success();
+}

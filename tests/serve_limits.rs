@@ -268,3 +268,43 @@ fn publishes_have_a_default_limit_and_form_fields_are_capped_as_they_arrive() {
     assert_eq!(common::snapshot(&env.path("b")), before);
     env.nora("b", &["verify"]).assert().success();
 }
+
+#[test]
+fn a_client_that_stops_sending_a_body_is_answered_and_its_upload_ends() {
+    let env = Env::new();
+    env.init("b");
+    let s = Server::start(env.dir.path(), &env.path("b"), &["--idle-timeout", "2s"]);
+    let start = send(&s.host, "POST", "/v2/stall/app/blobs/uploads/", &[], b"");
+    let loc = start.header("location").unwrap().to_string();
+    let mut c = TcpStream::connect(&s.host).unwrap();
+    c.write_all(
+        format!(
+            "PATCH {loc} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n",
+            s.host
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    c.write_all(&[1u8; 1000]).unwrap();
+    // the client goes quiet without closing: the server answers 408 once the idle timeout
+    // passes, and the session (a busy one) ends with its bytes
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let started = Instant::now();
+    while let Ok(n) = c.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&got).to_string();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert_eq!(send(&s.host, "GET", &loc, &[], b"").status, 404);
+    assert_eq!(common::temp_files(&env.path("b")), 0);
+    assert_eq!(send(&s.host, "GET", "/health", &[], b"").status, 200);
+}

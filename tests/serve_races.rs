@@ -179,7 +179,7 @@ fn a_blob_delete_racing_a_manifest_push_that_names_it_lets_only_one_win() {
             (202, 400) => deleted += 1,
             (_, 201) => {
                 assert!(
-                    del.text().contains("is used by a manifest"),
+                    del.text().contains("is used by a ref"),
                     "pair {i}: {}",
                     del.text()
                 );
@@ -323,4 +323,55 @@ fn a_chunked_upload_survives_gc_with_no_grace_between_its_chunks() {
         b"",
     );
     assert_eq!(back.body, data);
+}
+
+#[test]
+fn writers_waiting_for_the_lock_never_hold_up_reads() {
+    let env = Env::new();
+    env.init("b");
+    let s = Server::start(env.dir.path(), &env.path("b"), &[]);
+    assert_eq!(
+        send(&s.host, "PUT", "/raw/read-me.txt", &[], b"read me\n").status,
+        201
+    );
+    // a gc (or anything else) holds the exclusive lock for a long time
+    let lock = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(env.path("b/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    // more writers than the server has threads for store work wait for it
+    let writers: Vec<_> = (0..40)
+        .map(|i| {
+            let host = s.host.clone();
+            std::thread::spawn(move || {
+                send(
+                    &host,
+                    "PUT",
+                    &format!("/raw/w/{i}.txt"),
+                    &[],
+                    format!("w{i}\n").as_bytes(),
+                )
+                .status
+            })
+        })
+        .collect();
+    common::server::poll("the writers to be waiting", || {
+        common::temp_files(&env.path("b")) >= 40
+    });
+    // reads are answered meanwhile
+    for _ in 0..20 {
+        let r = send(&s.host, "GET", "/raw/read-me.txt", &[], b"");
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"read me\n"[..]));
+    }
+    assert!(
+        writers.iter().all(|w| !w.is_finished()),
+        "a writer went past the lock"
+    );
+    lock.unlock().unwrap();
+    for w in writers {
+        assert_eq!(w.join().unwrap(), 201);
+    }
+    env.nora("b", &["verify"]).assert().success();
 }

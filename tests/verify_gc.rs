@@ -163,3 +163,31 @@ fn gc_is_safe_while_another_process_adds() {
     assert_eq!(common::json(&out).as_array().unwrap().len(), 60);
     assert!(runs >= 3);
 }
+
+#[test]
+fn gc_stops_at_a_manifest_it_cannot_read_rather_than_drop_what_it_names() {
+    let env = Env::new();
+    env.init("a");
+    let index = common::fixtures::oci_layout(&env.path("img"), "team/app", "v1", "gc");
+    env.nora("a", &["add", "oci", env.path("img").to_str().unwrap()])
+        .assert()
+        .success();
+    // one platform manifest of the index rots on disk: what it named is unknown now
+    let index_bytes = std::fs::read(env.path(&format!("a/blobs/sha256/{}", &index[7..]))).unwrap();
+    let index_json: serde_json::Value = serde_json::from_slice(&index_bytes).unwrap();
+    let amd64 = index_json["manifests"][0]["digest"].as_str().unwrap()[7..].to_string();
+    let m_path = env.path(&format!("a/blobs/sha256/{amd64}"));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&m_path).unwrap()).unwrap();
+    let layer = m["layers"][0]["digest"].as_str().unwrap()[7..].to_string();
+    std::fs::write(&m_path, b"\x00\x01 not a manifest any more").unwrap();
+    let before = common::snapshot(&env.path("a"));
+    env.nora("a", &["gc", "--grace", "0s"])
+        .assert()
+        .failure()
+        .stderr(contains("gc stops without deleting anything"))
+        .stderr(contains(&amd64));
+    assert_eq!(before, common::snapshot(&env.path("a")));
+    assert!(env.path(&format!("a/blobs/sha256/{layer}")).exists());
+    // verify names the damage
+    env.nora("a", &["verify"]).assert().code(3);
+}

@@ -19,16 +19,40 @@ pub enum Presence {
     Present(Option<u64>),
 }
 
-/// Marks in `out` every blob `body` reaches that `present` reports, and returns one line per
-/// problem on the way: a missing blob, a manifest that does not parse, and (where sizes are
-/// known) a descriptor whose `size` differs from its blob's. The walk never stops early, so
-/// a mark phase keeps everything a damaged graph still reaches.
+/// Something wrong on the way through a graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A blob the graph names is not in the bundle.
+    Missing(Digest),
+    /// A manifest that is there cannot be read or parsed: what it names is unknown.
+    Unreadable(String),
+    /// A descriptor's `size` differs from its blob's.
+    Size(String),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Missing(d) => write!(
+                f,
+                "needs blob {d}, which is not in the bundle; run `nora verify`"
+            ),
+            Problem::Unreadable(m) | Problem::Size(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Marks in `out` every blob `body` reaches that `present` reports, and returns each
+/// problem on the way: a missing blob, a manifest that cannot be read or parsed, and (where
+/// sizes are known) a descriptor whose `size` differs from its blob's. The walk never stops
+/// early, so a mark phase keeps everything a damaged graph still reaches; a remover must
+/// stop at an [`Problem::Unreadable`] manifest, whose children it cannot know.
 pub fn reach(
     bundle: &Bundle,
     body: &RefBody,
     out: &mut BTreeSet<Digest>,
     present: &dyn Fn(&Digest) -> Presence,
-) -> Vec<String> {
+) -> Vec<Problem> {
     let is_oci = matches!(body, RefBody::OciTag(_) | RefBody::OciManifest(_));
     // (blob, whether it is a manifest, the parent manifest and the size it declares)
     type Visit = (Digest, bool, Option<(Digest, u64)>);
@@ -45,27 +69,31 @@ pub fn reach(
         }
         let size = match present(&d) {
             Presence::Missing => {
-                problems.push(format!(
-                    "needs blob {d}, which is not in the bundle; run `nora verify`"
-                ));
+                problems.push(Problem::Missing(d));
                 continue;
             }
             Presence::Present(size) => size,
         };
         if let (Some((parent, want)), Some(got)) = (&declared, size) {
             if *want != got {
-                problems.push(format!(
+                problems.push(Problem::Size(format!(
                     "manifest {parent} says blob {d} has {want} bytes, but it has {got}"
-                ));
+                )));
             }
         }
         if !out.insert(d.clone()) || !is_manifest {
             continue;
         }
-        let children = bundle
-            .read_blob(&d)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| oci::children(&bytes));
+        let children = match bundle.read_blob(&d) {
+            Ok(bytes) => oci::children(&bytes),
+            Err(crate::Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                problems.push(Problem::Missing(d));
+                continue;
+            }
+            Err(e) => Err(e.to_string()),
+        };
         match children {
             Ok(children) => {
                 for c in children {
@@ -73,7 +101,7 @@ pub fn reach(
                     stack.push((c.digest, c.is_manifest, declared));
                 }
             }
-            Err(e) => problems.push(format!("manifest {d}: {e}")),
+            Err(e) => problems.push(Problem::Unreadable(format!("manifest {d}: {e}"))),
         }
     }
     problems
@@ -105,16 +133,16 @@ pub fn closure_in(
 ) -> Result<()> {
     match reach(bundle, body, out, present).into_iter().next() {
         None => Ok(()),
-        Some(reason) => Err(Error::BadRef {
+        Some(p) => Err(Error::BadRef {
             key: key.to_string(),
-            reason,
+            reason: p.to_string(),
         }),
     }
 }
 
 /// [`reach`] over the blobs in the bundle with their sizes: everything `verify` and a push
 /// check.
-pub fn problems(bundle: &Bundle, body: &RefBody) -> Vec<String> {
+pub fn problems(bundle: &Bundle, body: &RefBody) -> Vec<Problem> {
     let mut seen = BTreeSet::new();
     reach(bundle, body, &mut seen, &|d| match bundle.blob_size(d) {
         Some(n) => Presence::Present(Some(n)),

@@ -34,6 +34,22 @@ pub fn exclusive(path: &Path) -> Result<LockGuard> {
     Ok(LockGuard { _file: f })
 }
 
+/// Takes a shared (or exclusive) lock if it is free now; `None` when another holder is in
+/// the way.
+pub fn try_now(path: &Path, exclusive: bool) -> Result<Option<LockGuard>> {
+    let f = open(path)?;
+    let r = if exclusive {
+        f.try_lock()
+    } else {
+        f.try_lock_shared()
+    };
+    match r {
+        Ok(()) => Ok(Some(LockGuard { _file: f })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).at("take lock on", path),
+    }
+}
+
 /// Takes an exclusive lock or fails at once with `busy` as the message.
 pub fn try_exclusive(path: &Path, busy: &str) -> Result<LockGuard> {
     let f = open(path)?;

@@ -174,6 +174,10 @@ impl Bundle {
     pub fn lock_shared(&self) -> Result<lock::LockGuard> {
         lock::shared(&self.layout.lock_file(layout::LOCK))
     }
+    /// The writers' lock (shared, or exclusive for a remover) if it is free now.
+    pub fn try_lock(&self, exclusive: bool) -> Result<Option<lock::LockGuard>> {
+        lock::try_now(&self.layout.lock_file(layout::LOCK), exclusive)
+    }
     /// Waits for the exclusive lock.
     pub fn lock_exclusive(&self) -> Result<lock::LockGuard> {
         lock::exclusive(&self.layout.lock_file(layout::LOCK))

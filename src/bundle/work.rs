@@ -54,8 +54,9 @@ pub fn in_use(dir: &Path) -> bool {
     if !is_work {
         return false;
     }
+    // anything but a lock file that is missing or free counts as in use
     match File::open(dir.join("lock")) {
-        Ok(f) => matches!(f.try_lock_shared(), Err(fs::TryLockError::WouldBlock)),
-        Err(_) => false,
+        Ok(f) => !matches!(f.try_lock_shared(), Ok(())),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
     }
 }

@@ -297,7 +297,11 @@ impl VolumeManifest {
         {
             return Err(bad("volume table is inconsistent".into()));
         }
-        let listed: u64 = m.entries.iter().map(|e| e.size).sum();
+        let listed = m
+            .entries
+            .iter()
+            .try_fold(0u64, |sum, e| sum.checked_add(e.size))
+            .ok_or_else(|| bad("the entries' sizes add up to more than 2^64 bytes".into()))?;
         if row.digest != entries_digest(&m.entries)
             || row.entries != m.entries.len() as u64
             || row.bytes != listed

@@ -172,7 +172,11 @@ async fn publish(ctx: Arc<Context>, req: &mut Request) -> Response {
         let (status, msg) = e.answer();
         return error(status, msg);
     }
-    let result = blocking(move || store::publish(&ctx.bundle, body.path())).await;
+    let c = ctx.clone();
+    let result = http::writing(&ctx.bundle, false, move |_| {
+        store::publish(&c.bundle, body.path())
+    })
+    .await;
     match result {
         Ok(p) => {
             tracing::info!(name = %p.name, version = %p.version, "crate published");
@@ -186,7 +190,11 @@ async fn publish(ctx: Arc<Context>, req: &mut Request) -> Response {
 }
 
 async fn yank(ctx: Arc<Context>, name: String, version: String, yanked: bool) -> Response {
-    match blocking(move || store::set_yanked(&ctx.bundle, &name, &version, yanked)).await {
+    let c = ctx.clone();
+    let yanking = http::writing(&ctx.bundle, false, move |_| {
+        store::set_yanked(&c.bundle, &name, &version, yanked)
+    });
+    match yanking.await {
         Ok(()) => http::json(StatusCode::OK, &serde_json::json!({"ok": true})),
         Err(e) => cargo_error(e),
     }

@@ -12,6 +12,52 @@ use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 /// A request body, streamed.
 pub type Body = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send + Sync>>;
+
+/// `body`, failing with `TimedOut` when the client sends nothing for `limit` while a
+/// handler waits for it, so a client that vanishes mid-body holds nothing for long.
+pub fn stalls_after(body: Body, limit: std::time::Duration) -> Body {
+    Box::pin(Stalling {
+        inner: body,
+        limit,
+        timer: None,
+    })
+}
+
+struct Stalling {
+    inner: Body,
+    limit: std::time::Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Stream for Stalling {
+    type Item = Result<Bytes, io::Error>;
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future;
+        use std::task::Poll;
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(item) => {
+                self.timer = None;
+                Poll::Ready(item)
+            }
+            Poll::Pending => {
+                let limit = self.limit;
+                let timer = self
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("the client sent nothing for {} s", limit.as_secs()),
+                    )))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
 /// A response.
 pub type Response = warp::http::Response<warp::hyper::Body>;
 
@@ -436,6 +482,9 @@ impl BodyError {
     pub fn answer(self) -> (StatusCode, String) {
         match self {
             BodyError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
+            BodyError::Io(ref e) if e.kind() == io::ErrorKind::TimedOut => {
+                (StatusCode::REQUEST_TIMEOUT, self.to_string())
+            }
             BodyError::Io(_) => (StatusCode::BAD_REQUEST, self.to_string()),
             BodyError::Store(source) => storage_failure(&crate::Error::Io {
                 action: "store the request body",
@@ -536,6 +585,28 @@ pub async fn drain_into<W: io::Write>(
         tokio::task::block_in_place(|| sink.write_all(&chunk)).map_err(BodyError::Store)?;
     }
     Ok(total)
+}
+
+/// Runs store work that writes: first waits, holding no thread, for the bundle's writers'
+/// lock (shared, or `exclusive` for a remover), then runs `f` on the blocking pool under it.
+/// A writer waiting for gc never takes one of the threads reads need, and one whose client
+/// went away stops waiting.
+pub async fn writing<X, E>(
+    bundle: &crate::Bundle,
+    exclusive: bool,
+    f: impl FnOnce(&crate::bundle::lock::LockGuard) -> Result<X, E> + Send + 'static,
+) -> Result<X, E>
+where
+    X: Send + 'static,
+    E: From<crate::Error> + Send + 'static,
+{
+    let guard = loop {
+        if let Some(g) = bundle.try_lock(exclusive)? {
+            break g;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    blocking(move || f(&guard)).await
 }
 
 /// Runs blocking store work off the reactor.

@@ -201,7 +201,8 @@ async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Response {
         return body_error(e);
     }
     let p = path.clone();
-    match blocking(move || store::deploy(&ctx.bundle, &p, w)).await {
+    let c = ctx.clone();
+    match http::writing(&ctx.bundle, false, move |_| store::deploy(&c.bundle, &p, w)).await {
         Ok("added") => http::empty(StatusCode::CREATED),
         Ok(_) => http::empty(StatusCode::OK),
         Err(e) => maven_error(e),

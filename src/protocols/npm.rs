@@ -101,7 +101,12 @@ pub async fn handle(ctx: Arc<Context>, mut req: Request) -> Response {
         }
         (["-rev", _], &Method::PUT) => unpublish_update(ctx, &mut req, name).await,
         (["-rev", _], &Method::DELETE) => {
-            match blocking(move || store::unpublish_all(&ctx.bundle, &name)).await {
+            let c = ctx.clone();
+            match http::writing(&ctx.bundle, false, move |_| {
+                store::unpublish_all(&c.bundle, &name)
+            })
+            .await
+            {
                 Ok(()) => http::json(StatusCode::OK, &serde_json::json!({"ok": true})),
                 Err(e) => npm_error(e),
             }
@@ -217,7 +222,8 @@ async fn publish(ctx: Arc<Context>, req: &mut Request, name: String) -> Response
         }
     };
     let n = name.clone();
-    let published = blocking(move || {
+    let c = ctx.clone();
+    let published = http::writing(&c.bundle, false, move |_| {
         let r = store::publish(&ctx.bundle, &n, &body);
         drop(room);
         r
@@ -243,7 +249,12 @@ async fn unpublish_update(ctx: Arc<Context>, req: &mut Request, name: String) ->
 
 async fn unpublish_with(ctx: Arc<Context>, name: String, body: serde_json::Value) -> Response {
     let n = name.clone();
-    match blocking(move || store::unpublish_missing(&ctx.bundle, &n, &body)).await {
+    let c = ctx.clone();
+    match http::writing(&ctx.bundle, false, move |_| {
+        store::unpublish_missing(&c.bundle, &n, &body)
+    })
+    .await
+    {
         Ok(gone) => {
             tracing::info!(package = %name, versions = ?gone, "npm versions unpublished");
             http::json(StatusCode::OK, &serde_json::json!({"ok": true}))
@@ -283,14 +294,24 @@ async fn dist_tags(ctx: Arc<Context>, req: &mut Request, segs: &[String]) -> Res
                 }
                 Err(r) => return r,
             };
-            match blocking(move || store::set_tag(&ctx.bundle, &name, &tag, &version)).await {
+            let c = ctx.clone();
+            match http::writing(&ctx.bundle, false, move |_| {
+                store::set_tag(&c.bundle, &name, &tag, &version)
+            })
+            .await
+            {
                 Ok(()) => http::json(StatusCode::CREATED, &serde_json::json!({"ok": true})),
                 Err(e) => npm_error(e),
             }
         }
         (["dist-tags", tag], &Method::DELETE) => {
             let tag = tag.to_string();
-            match blocking(move || store::remove_tag(&ctx.bundle, &name, &tag)).await {
+            let c = ctx.clone();
+            match http::writing(&ctx.bundle, false, move |_| {
+                store::remove_tag(&c.bundle, &name, &tag)
+            })
+            .await
+            {
                 Ok(()) => http::json(StatusCode::OK, &serde_json::json!({"ok": true})),
                 Err(e) => npm_error(e),
             }

@@ -99,11 +99,10 @@ fn body_error(e: BodyError) -> ApiError {
         BodyError::TooLarge(_) => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", e.to_string())
         }
-        BodyError::Io(_) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "BLOB_UPLOAD_INVALID",
-            e.to_string(),
-        ),
+        BodyError::Io(_) => {
+            let (status, msg) = e.answer();
+            ApiError::new(status, "BLOB_UPLOAD_INVALID", msg)
+        }
         BodyError::Store(_) => {
             let (status, msg) = e.answer();
             ApiError::new(status, "UNKNOWN", msg)
@@ -378,9 +377,10 @@ async fn put_manifest(
         .map_err(body_error)?;
     let ct = req.header("content-type").map(str::to_string);
     let (c, n) = (ctx.clone(), name.clone());
-    let pushed =
-        blocking(move || store::put_manifest(&c.bundle, &n, &reference, ct.as_deref(), &bytes))
-            .await?;
+    let pushed = http::writing(&ctx.bundle, false, move |_| {
+        store::put_manifest(&c.bundle, &n, &reference, ct.as_deref(), &bytes)
+    })
+    .await?;
     let mut resp = http::empty(StatusCode::CREATED);
     http::set(
         &mut resp,
@@ -400,7 +400,11 @@ async fn put_manifest(
 
 async fn delete_manifest(ctx: Arc<Context>, name: String, r: String) -> Result<Response> {
     let reference = parse_reference(&name, &r)?;
-    blocking(move || store::delete_manifest(&ctx.bundle, &name, &reference)).await?;
+    let c = ctx.clone();
+    http::writing(&ctx.bundle, false, move |_| {
+        store::delete_manifest(&c.bundle, &name, &reference)
+    })
+    .await?;
     Ok(http::empty(StatusCode::ACCEPTED))
 }
 
@@ -441,7 +445,11 @@ async fn get_blob(ctx: Arc<Context>, req: &Request, name: String, d: String) -> 
 
 async fn delete_blob(ctx: Arc<Context>, d: String) -> Result<Response> {
     let digest = parse_digest(&d)?;
-    blocking(move || store::delete_blob(&ctx.bundle, &ctx.usage, &digest)).await?;
+    let c = ctx.clone();
+    http::writing(&ctx.bundle, true, move |held| {
+        store::delete_blob(&c.bundle, &c.usage, &digest, held)
+    })
+    .await?;
     Ok(http::empty(StatusCode::ACCEPTED))
 }
 

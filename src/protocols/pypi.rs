@@ -492,8 +492,9 @@ async fn upload(ctx: Arc<Context>, req: &mut Request) -> Response {
     let Some(content) = content else {
         return text(StatusCode::BAD_REQUEST, "the upload has no `content` file");
     };
-    let result = blocking(move || {
-        let r = store::upload(&ctx.bundle, &fields, &content);
+    let c = ctx.clone();
+    let result = http::writing(&ctx.bundle, false, move |_| {
+        let r = store::upload(&c.bundle, &fields, &content);
         drop(dir);
         r
     })

@@ -43,7 +43,7 @@ async fn dispatch(ctx: Arc<Context>, mut req: Request) -> Result<Response, Respo
         Method::DELETE if !is_dir => {
             let p = path.clone();
             let c = ctx.clone();
-            if blocking(move || store::delete(&c.bundle, &p))
+            if http::writing(&ctx.bundle, false, move |_| store::delete(&c.bundle, &p))
                 .await
                 .map_err(failed)?
             {
@@ -136,9 +136,8 @@ async fn put(ctx: Arc<Context>, req: &mut Request, path: String) -> Result<Respo
     let ct = store::content_type_for(&path, req.header("content-type"));
     let c = ctx.clone();
     let p = path.clone();
-    let status = blocking(move || {
-        // the blob enters and its ref is written in one step for gc (bundle-format.md §6)
-        let _lock = c.bundle.lock_shared()?;
+    // the blob enters and its ref is written in one step for gc (bundle-format.md §6)
+    let status = http::writing(&ctx.bundle, false, move |_| {
         let blob = w.commit(None, true)?;
         c.bundle.sync_blob_dir()?;
         store::put(&c.bundle, &p, &blob, ct)

@@ -1,7 +1,8 @@
 //! The OCI distribution API in store terms: manifests by tag or digest, pushes checked
 //! against the blobs they name, tags, the catalog, deletes and referrers.
 
-use crate::bundle::oci as graph;
+use crate::bundle::graph;
+use crate::bundle::oci as manifests;
 use crate::bundle::refs::{OciManifest, OciTag, RefBody, RefRecord};
 use crate::bundle::Bundle;
 use crate::digest::Digest;
@@ -174,7 +175,7 @@ pub fn resolve(b: &Bundle, repo: &str, reference: &Reference) -> Result<Option<M
                 return Ok(None);
             }
             let bytes = b.read_blob(d)?;
-            Ok(graph::media_type(&bytes).map(|media_type| Manifest {
+            Ok(manifests::media_type(&bytes).map(|media_type| Manifest {
                 digest: d.clone(),
                 media_type,
                 size: meta.len(),
@@ -227,24 +228,24 @@ pub fn put_manifest(
     }
     let body_type = obj.get("mediaType").and_then(Value::as_str);
     let media_type = match (body_type, content_type) {
-        (Some(b), Some(c)) if b != c && graph::is_manifest_type(c) => {
+        (Some(b), Some(c)) if b != c && manifests::is_manifest_type(c) => {
             return Err(OciError::ManifestInvalid(format!(
                 "Content-Type {c} differs from the manifest's mediaType {b}"
             )))
         }
         (Some(b), _) => b.to_string(),
-        (None, Some(c)) if graph::is_manifest_type(c) => c.to_string(),
-        (None, _) => graph::media_type(bytes).ok_or_else(|| {
+        (None, Some(c)) if manifests::is_manifest_type(c) => c.to_string(),
+        (None, _) => manifests::media_type(bytes).ok_or_else(|| {
             OciError::ManifestInvalid("manifest has no mediaType and no known Content-Type".into())
         })?,
     };
-    if !graph::is_manifest_type(&media_type) {
+    if !manifests::is_manifest_type(&media_type) {
         return Err(OciError::ManifestInvalid(format!(
             "unsupported manifest media type {media_type}"
         )));
     }
-    let children = graph::children(bytes).map_err(OciError::ManifestInvalid)?;
-    if (media_type == graph::MANIFEST_V1 || media_type == graph::DOCKER_MANIFEST)
+    let children = manifests::children(bytes).map_err(OciError::ManifestInvalid)?;
+    if (media_type == manifests::MANIFEST_V1 || media_type == manifests::DOCKER_MANIFEST)
         && obj.get("config").is_none()
     {
         return Err(OciError::ManifestInvalid(
@@ -276,6 +277,28 @@ pub fn put_manifest(
                 )))
             }
             Some(_) => {}
+        }
+        // an index's manifests must have everything they name, too
+        if c.is_manifest {
+            let child = RefBody::OciManifest(OciManifest {
+                repository: repo.into(),
+                digest: c.digest.clone(),
+                media_type: String::new(),
+                size: 0,
+                absent: Vec::new(),
+            });
+            let missing = graph::reach(b, &child, &mut Default::default(), &|d| {
+                if b.has_blob(d) {
+                    graph::Presence::Present(None)
+                } else {
+                    graph::Presence::Missing
+                }
+            });
+            match missing.into_iter().next() {
+                Some(graph::Problem::Missing(d)) => return Err(OciError::ManifestBlobUnknown(d)),
+                Some(p) => return Err(OciError::ManifestInvalid(p.to_string())),
+                None => {}
+            }
         }
     }
     b.ingest_bytes(bytes)?;
@@ -432,16 +455,20 @@ pub fn delete_manifest(b: &Bundle, repo: &str, reference: &Reference) -> Result<
 }
 
 /// Deletes a blob that no ref uses, directly or through a manifest graph; refuses one that
-/// is still in use.
-pub fn delete_blob(b: &Bundle, usage: &crate::registry::usage::Usage, d: &Digest) -> Result<()> {
-    // a remover: exclusive, so no writer checks for this blob and names it in between
-    let _lock = b.lock_exclusive()?;
+/// is still in use. A remover: the caller holds the bundle's exclusive lock (`_exclusive`),
+/// so no writer checks for this blob and names it in between.
+pub fn delete_blob(
+    b: &Bundle,
+    usage: &crate::registry::usage::Usage,
+    d: &Digest,
+    _exclusive: &crate::bundle::lock::LockGuard,
+) -> Result<()> {
     if !b.has_blob(d) {
         return Err(OciError::BlobUnknown(d.to_string()));
     }
     if usage.uses(b, d)? {
         return Err(OciError::Unsupported(format!(
-            "blob {d} is used by a manifest in the bundle; delete the manifests that use it (gc removes it afterwards)"
+            "blob {d} is used by a ref (directly or through a manifest) or by a partly unpacked pack; delete the manifests that use it (gc removes it afterwards)"
         )));
     }
     let p = b.blob_path(d);
@@ -510,7 +537,7 @@ pub fn referrers(
         .collect();
     Ok(serde_json::json!({
         "schemaVersion": 2,
-        "mediaType": graph::INDEX_V1,
+        "mediaType": manifests::INDEX_V1,
         "manifests": manifests,
     }))
 }

@@ -78,6 +78,10 @@ impl Usage {
     /// True when a ref of `b` needs blob `d`, directly or through a manifest graph. The
     /// caller holds the bundle's exclusive lock, so nothing changes during the walk.
     pub fn uses(&self, b: &Bundle, d: &Digest) -> Result<bool> {
+        // a pack waiting for more volumes holds its blobs for the refs still to come
+        if crate::pack::unpack::staged_blobs(b)?.contains(d) {
+            return Ok(true);
+        }
         let mut cache = self.cache.lock().expect("usage cache");
         cache.walks += 1;
         let Cache {
@@ -147,9 +151,23 @@ impl Usage {
                 continue;
             }
             if !children.contains_key(&m) {
-                // a manifest missing or unreadable is verify's business; what the rest reach counts
-                let Ok(bytes) = b.read_blob(&m) else { continue };
-                children.insert(m.clone(), oci::children(&bytes).unwrap_or_default());
+                // a missing manifest is verify's business; what the rest reach counts. One
+                // that is there but cannot be read names blobs nobody can know: no delete
+                let bytes = match b.read_blob(&m) {
+                    Ok(bytes) => bytes,
+                    Err(Error::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Err(e),
+                };
+                let list = oci::children(&bytes).map_err(|e| {
+                    Error::Other(format!(
+                        "manifest {m} cannot be read ({e}); it could name this blob, so nothing is deleted: run `nora verify`"
+                    ))
+                })?;
+                children.insert(m.clone(), list);
             }
             for c in &children[&m] {
                 if &c.digest == d {

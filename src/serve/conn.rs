@@ -116,15 +116,22 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// A request head arrived and its handler starts.
-    pub fn begin(&self) {
-        self.handling.fetch_add(1, Ordering::SeqCst);
-        self.heads.fetch_add(1, Ordering::SeqCst);
+    /// A request head arrived and its handler starts; it ends when the guard is dropped
+    /// (the handler produced its response, or was dropped unfinished).
+    pub fn handling(this: &Arc<Activity>) -> Handling {
+        this.handling.fetch_add(1, Ordering::SeqCst);
+        this.heads.fetch_add(1, Ordering::SeqCst);
+        Handling(this.clone())
     }
-    /// The handler produced its response.
-    pub fn end(&self) {
-        self.handling.fetch_sub(1, Ordering::SeqCst);
-        self.waiting.wake();
+}
+
+/// A request being handled on a connection ([`Activity::handling`]).
+pub struct Handling(Arc<Activity>);
+
+impl Drop for Handling {
+    fn drop(&mut self) {
+        self.0.handling.fetch_sub(1, Ordering::SeqCst);
+        self.0.waiting.wake();
     }
 }
 

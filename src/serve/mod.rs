@@ -80,7 +80,8 @@ impl Server {
         .into_iter()
         .flatten()
         .map(|p| p.display().to_string())
-        .filter(|p| p.len() > 1 && p != "." && p != "..")
+        // a bare short name ("nora") would mangle every message that says it
+        .filter(|p| p.contains(std::path::MAIN_SEPARATOR) && p.len() >= 4)
         .collect();
         paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
         paths.dedup();
@@ -374,6 +375,7 @@ fn protocol_of(path: &str) -> &'static str {
 /// The request as the protocols see it, on a connection from `peer`.
 fn request_filter(
     peer: Option<Peer>,
+    idle: std::time::Duration,
 ) -> impl Filter<Extract = (Request,), Error = warp::Rejection> + Clone {
     warp::method()
         .and(warp::path::full())
@@ -382,15 +384,18 @@ fn request_filter(
         .and(warp::any().map(move || peer))
         .and(warp::body::stream())
         .map(
-            |method: Method,
-             path: warp::path::FullPath,
-             query: String,
-             headers: HeaderMap,
-             peer: Option<Peer>,
-             body| {
-                let body: http::Body = Box::pin(
-                    TryStreamExt::map_err(body, |e: warp::Error| std::io::Error::other(e))
-                        .map_ok(to_bytes),
+            move |method: Method,
+                  path: warp::path::FullPath,
+                  query: String,
+                  headers: HeaderMap,
+                  peer: Option<Peer>,
+                  body| {
+                let body: http::Body = http::stalls_after(
+                    Box::pin(
+                        TryStreamExt::map_err(body, |e: warp::Error| std::io::Error::other(e))
+                            .map_ok(to_bytes),
+                    ),
+                    idle,
                 );
                 Request {
                     method,
@@ -464,22 +469,23 @@ pub async fn run(
             }
         }
     });
+    let idle = server.admission.limits().idle_timeout;
     let make = hyper::service::make_service_fn(move |c: &conn::Conn| {
         let s2 = s2.clone();
         let service = warp::service(
-            request_filter(Some(Peer(c.peer()))).then(move |req: Request| s2.clone().answer(req)),
+            request_filter(Some(Peer(c.peer())), idle)
+                .then(move |req: Request| s2.clone().answer(req)),
         );
         let activity = c.activity();
         async move {
             Ok::<_, std::convert::Infallible>(hyper::service::service_fn(
                 move |req: hyper::Request<hyper::Body>| {
-                    activity.begin();
-                    let activity = activity.clone();
+                    let handling = conn::Activity::handling(&activity);
                     let mut service = service.clone();
                     async move {
                         use hyper::service::Service;
                         let r = service.call(req).await;
-                        activity.end();
+                        drop(handling);
                         r
                     }
                 },
